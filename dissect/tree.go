@@ -1,0 +1,203 @@
+// Package dissect turns the bytes of one MQTT control packet (plus the
+// per-connection session state) into a field tree in which every node knows
+// the bytes it came from. It does no I/O and knows nothing of capture files,
+// colour or output formats.
+package dissect
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Kind is the type of value a field carries.
+type Kind uint8
+
+const (
+	KindNone   Kind = iota // container or marker: no value of its own
+	KindUint               // unsigned integer (also masked bit groups)
+	KindBool               // one flag bit
+	KindString             // UTF-8 text from the wire
+	KindBytes              // binary data, shown as hex
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindUint:
+		return "uint"
+	case KindBool:
+		return "bool"
+	case KindString:
+		return "string"
+	case KindBytes:
+		return "bytes"
+	}
+	return "none"
+}
+
+// Base says how an integer is shown.
+type Base uint8
+
+const (
+	BaseDec Base = iota
+	BaseHex
+)
+
+// FieldDef is declared once per field in a table (fields.go); nodes point at it.
+type FieldDef struct {
+	Name   string // display name, "Keep Alive"
+	Abbrev string // Wireshark display-filter name, "mqtt.kalive"
+	Kind   Kind
+	Base   Base
+	// Bits is the width of the integer a masked field lives in (8, 16, 32);
+	// zero for fields that are not bit groups.
+	Bits int
+	Mask uint64
+	// Labels names integer values (packet types, QoS, reason codes).
+	Labels map[uint64]string
+	// True and False name a flag's two states; empty means "Set"/"Not set".
+	True, False string
+}
+
+// Label returns the name of v, if the field has one.
+func (d *FieldDef) Label(v uint64) (string, bool) {
+	if d.Labels == nil {
+		return "", false
+	}
+	s, ok := d.Labels[v]
+	return s, ok
+}
+
+// BoolText names a flag state.
+func (d *FieldDef) BoolText(b bool) string {
+	if b {
+		if d.True != "" {
+			return d.True
+		}
+		return "Set"
+	}
+	if d.False != "" {
+		return d.False
+	}
+	return "Not set"
+}
+
+// Node is one decoded field instance.
+type Node struct {
+	Def    *FieldDef
+	Offset int // from the first byte of the MQTT packet
+	Length int // bytes covered; bit-group children share their parent's bytes
+	// Value is uint64, bool, string, []byte or nil (containers).
+	Value any
+	// Show overrides the value text when the default rendering would be
+	// wrong or unhelpful ("" = derive from Value and Def).
+	Show string
+	// Generated marks a value that is not on the wire (a topic resolved from
+	// an alias); such a node has Length 0.
+	Generated bool
+	// PropID is the MQTT 5 property identifier for property nodes, else 0.
+	PropID   int
+	Children []*Node
+	Expert   []*Expert
+}
+
+// IsBitField reports whether the node is a bit group drawn over its parent's bytes.
+func (n *Node) IsBitField() bool { return n.Def != nil && n.Def.Mask != 0 }
+
+// ValueText is the value part of the node's display line, without the name:
+// "60", "MQTT v3.1.1 (4)", "Set", "0xc2", "test/a", "01 02 0a" (hex for bytes).
+func (n *Node) ValueText() string {
+	if n.Show != "" {
+		return n.Show
+	}
+	d := n.Def
+	switch v := n.Value.(type) {
+	case nil:
+		return ""
+	case bool:
+		return d.BoolText(v)
+	case uint64:
+		num := strconv.FormatUint(v, 10)
+		if d.Base == BaseHex {
+			num = fmt.Sprintf("0x%0*x", hexWidth(d), v)
+		}
+		if l, ok := d.Label(v); ok {
+			return l + " (" + num + ")"
+		}
+		return num
+	case string:
+		return v
+	case []byte:
+		return hex.EncodeToString(v)
+	}
+	return fmt.Sprint(n.Value)
+}
+
+func hexWidth(d *FieldDef) int {
+	switch {
+	case d.Bits > 0:
+		return (d.Bits + 3) / 4
+	default:
+		return 2
+	}
+}
+
+// Text is the node's display line: "Keep Alive: 60".
+func (n *Node) Text() string {
+	vt := n.ValueText()
+	if n.Def.Kind == KindNone && vt == "" {
+		return n.Def.Name
+	}
+	return n.Def.Name + ": " + vt
+}
+
+// Walk calls fn for n and every descendant, depth first, parents before children.
+func (n *Node) Walk(fn func(*Node)) {
+	fn(n)
+	for _, c := range n.Children {
+		c.Walk(fn)
+	}
+}
+
+// Severity of an expert finding.
+type Severity uint8
+
+const (
+	SevNote      Severity = iota // worth knowing: version guessed, unknown alias
+	SevProtocol                  // parsed, but the spec forbids it
+	SevMalformed                 // cannot continue decoding
+)
+
+// Group is the name used in JSON and text output.
+func (s Severity) Group() string {
+	switch s {
+	case SevProtocol:
+		return "protocol"
+	case SevMalformed:
+		return "malformed"
+	}
+	return "note"
+}
+
+// Expert is a finding about the bytes, attached to the node it concerns.
+type Expert struct {
+	Severity Severity
+	Message  string
+	Spec     string // normative statement id, "MQTT-3.1.2-3", or a section, "5.0 §2.2.2.2"
+	Offset   int
+	Length   int
+}
+
+func (e *Expert) String() string {
+	var b strings.Builder
+	b.WriteString(e.Severity.Group())
+	b.WriteString(": ")
+	b.WriteString(e.Message)
+	if e.Spec != "" {
+		b.WriteString(" [")
+		b.WriteString(e.Spec)
+		b.WriteString("]")
+	}
+	return b.String()
+}
