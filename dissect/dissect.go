@@ -1,15 +1,210 @@
 package dissect
 
+import "fmt"
+
 // Dissect decodes one MQTT control packet. raw starts at the fixed header
 // and holds at most one packet (fewer bytes than declared is allowed: the
 // tree goes as far as the bytes do and Missing says how many are absent).
 // dir selects the topic-alias table; DirUnknown is fine for pasted hex.
+// A CONNECT teaches the session its version; without one, the version is the
+// one the session was given or, failing that, a guess (see guess).
 // It never panics and never allocates from a length the packet declares.
 func (s *Session) Dissect(raw []byte, dir Direction) *Packet {
-	p := &Packet{Raw: raw, PacketID: -1, Reason: -1, RemainingLength: -1}
-	if len(raw) > 0 {
-		p.Type, p.Flags = raw[0]>>4, raw[0]&0x0f
+	if len(raw) > 0 && raw[0]>>4 == TypeConnect {
+		p := s.dissectAs(raw, dir, VersionUnknown, SourceConnect)
+		if p.Version != VersionUnknown {
+			s.Version, s.Source = p.Version, SourceConnect
+		}
+		return p
 	}
-	p.Info = TypeName(p.Type)
+	if s.Version != VersionUnknown {
+		return s.dissectAs(raw, dir, s.Version, s.Source)
+	}
+	return s.guess(raw, dir)
+}
+
+// guess decodes a packet of a connection whose CONNECT was not seen. MQTT 5
+// and 3.1.1 differ in properties and reason codes, so both parses are tried
+// and the one without findings wins; when both are clean, 5.0 wins only if it
+// decoded something 3.1.1 does not have (properties, a reason code), and
+// then the session keeps 5.0, because such evidence does not happen by luck.
+func (s *Session) guess(raw []byte, dir Direction) *Packet {
+	// Alias tables must not be touched by the losing parse.
+	trial := &Session{Version: V5}
+	p5 := trial.dissectAs(raw, dir, V5, SourceGuess)
+	p3 := (&Session{Version: V311}).dissectAs(raw, dir, V311, SourceGuess)
+	b5, b3 := badness(p5), badness(p3)
+	pick := p3
+	if b5 < b3 || (b5 == b3 && b5 == 0 && p5.v5Evidence) {
+		pick = p5
+	}
+	// Re-run the winner on the real session so alias state is kept.
+	p := s.dissectAs(raw, dir, pick.Version, SourceGuess)
+	if pick.Version == V5 && p.v5Evidence && b5 == 0 {
+		s.Version, s.Source = V5, SourceGuess
+	}
+	if len(p.Fields) > 0 {
+		p.Fields[0].note("MQTT version guessed as "+p.Version.String()+": no CONNECT seen on this connection", "")
+	}
 	return p
+}
+
+func badness(p *Packet) int {
+	score := 0
+	for _, e := range p.Experts() {
+		switch e.Severity {
+		case SevMalformed:
+			score += 100
+		case SevProtocol:
+			score += 1
+		}
+	}
+	return score
+}
+
+// dissectAs decodes raw with a fixed version (VersionUnknown: CONNECT decides).
+func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSource) *Packet {
+	p := &Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1}
+	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields}
+	if len(raw) == 0 {
+		c.fail("empty packet", "")
+		p.finish()
+		return p
+	}
+	p.Type, p.Flags = raw[0]>>4, raw[0]&0x0f
+	hdr := c.add(&Node{Def: fHdrFlags, Offset: 0, Length: 1, Value: uint64(raw[0])})
+	c.pos = 1
+	s.fixedHeaderFlags(p, hdr)
+
+	rl, rln := c.varint(fLen)
+	if rln == nil {
+		p.finish()
+		return p
+	}
+	p.RemainingLength = int(rl)
+	declEnd := c.pos + int(rl)
+	if declEnd > len(raw) {
+		p.Missing = declEnd - len(raw)
+		c.decl = declEnd
+	} else {
+		c.end, c.decl = declEnd, declEnd
+	}
+	d := &decoder{s: s, p: p, c: c, dir: dir}
+	d.body()
+	if !c.dead && c.left() > 0 {
+		n := c.rest(fUndecoded)
+		n.protocol(fmt.Sprintf("%d bytes left over after the last field", n.Length), "")
+	}
+	if declEnd < len(raw) {
+		// The caller handed more than one packet's worth: show, do not drop.
+		sub := &cursor{b: raw, pos: declEnd, end: len(raw), decl: len(raw), out: &p.Fields}
+		n := sub.rest(fUndecoded)
+		n.protocol(fmt.Sprintf("%d bytes beyond the remaining length", n.Length), "")
+	}
+	p.finish()
+	return p
+}
+
+// fixedHeaderFlags adds the bit groups of the first byte and checks the
+// flags the spec fixes for each type (MQTT-2.2.2-1, -2).
+func (s *Session) fixedHeaderFlags(p *Packet, hdr *Node) {
+	b := uint64(hdr.Value.(uint64))
+	hdr.bitChild(fMsgType, b)
+	show := fmt.Sprintf("0x%02x, Message Type: %s", b, TypeName(p.Type))
+	switch p.Type {
+	case TypePublish:
+		dup := hdr.bitChild(fDup, b).Value.(bool)
+		qos := hdr.bitChild(fQoS, b)
+		ret := hdr.bitChild(fRetain, b).Value.(bool)
+		p.QoS, p.Dup, p.Retain = int(qos.Value.(uint64)), dup, ret
+		if p.QoS == 3 {
+			qos.protocol("QoS 3 is reserved: both QoS bits set", "MQTT-3.3.1-4")
+		}
+		if dup && p.QoS == 0 {
+			hdr.protocol("DUP flag set on a QoS 0 message", "MQTT-3.3.1-2")
+		}
+		if p.QoS > 0 {
+			show += ", QoS Level: " + qosLabels[uint64(p.QoS)]
+		}
+		if dup {
+			show += ", DUP"
+		}
+		if ret {
+			show += ", Retain"
+		}
+	case TypePubrel, TypeSubscribe, TypeUnsubscribe:
+		// 3.1 gave these a DUP flag and QoS 1; 3.1.1 and 5.0 fix the flags at 0010.
+		hdr.bitChild(fDup, b)
+		hdr.bitChild(fQoS, b)
+		hdr.bitChild(fRetainReserved, b)
+		ok := p.Flags == 0x2 || (p.Version == V31 && p.Flags == 0xA)
+		if !ok {
+			hdr.protocol(fmt.Sprintf("fixed header flags must be 0010 for %s, got %04b", TypeName(p.Type), p.Flags), "MQTT-3.6.1-1")
+		}
+	default:
+		hdr.bitChild(fHdrReserved, b)
+		if p.Flags != 0 {
+			hdr.protocol(fmt.Sprintf("reserved fixed header flags must be 0000 for %s, got %04b", TypeName(p.Type), p.Flags), "MQTT-2.2.2-1")
+		}
+	}
+	hdr.Show = show
+}
+
+// decoder carries the state of one body decode.
+type decoder struct {
+	s   *Session
+	p   *Packet
+	c   *cursor
+	dir Direction
+}
+
+func (d *decoder) body() {
+	switch d.p.Type {
+	case TypeConnect:
+		d.connect()
+	case TypeConnack:
+		d.connack()
+	case TypePublish:
+		d.publish()
+	case TypePuback, TypePubrec, TypePubrel, TypePubcomp:
+		d.pubAck()
+	case TypeSubscribe:
+		d.subscribe()
+	case TypeSuback:
+		d.suback()
+	case TypeUnsubscribe:
+		d.unsubscribe()
+	case TypeUnsuback:
+		d.unsuback()
+	case TypePingreq, TypePingresp:
+		// no variable header, no payload
+	case TypeDisconnect:
+		d.disconnect()
+	case TypeAuth:
+		if d.p.Version == V5 {
+			d.auth()
+			return
+		}
+		d.reservedType("packet type 15 is reserved before MQTT 5.0", "MQTT-2.2.1")
+	default:
+		d.reservedType("packet type 0 is reserved", "MQTT-2.2.1")
+	}
+}
+
+func (d *decoder) reservedType(msg, spec string) {
+	d.p.Fields[0].protocol(msg, spec)
+	if d.c.left() > 0 {
+		d.c.rest(fUndecoded)
+	}
+}
+
+// finish fills the summary facts that depend on the whole tree.
+func (p *Packet) finish() {
+	for _, e := range p.Experts() {
+		if e.Severity == SevMalformed {
+			p.Malformed = true
+			break
+		}
+	}
+	p.Info = p.info()
 }

@@ -113,6 +113,10 @@ type Packet struct {
 	Reason    int      // CONNACK return code or MQTT 5 reason code; -1 when none
 	Payload   int      // PUBLISH payload length
 	Malformed bool     // at least one malformed finding
+
+	// v5Evidence: the body used something only MQTT 5 has (properties,
+	// reason codes); it makes a guessed 5.0 believable.
+	v5Evidence bool
 }
 
 // Experts returns every expert finding in the tree, in wire order of the nodes.

@@ -1,0 +1,154 @@
+package dissect
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+func (d *decoder) connect() {
+	c, p := d.c, d.p
+	name, nameNode := c.str(fProtoLen, fProtoName)
+	if nameNode == nil {
+		return
+	}
+	lvl, lvlNode := c.u8(fVer)
+	if lvlNode == nil {
+		return
+	}
+	switch Version(lvl) {
+	case V31, V311, V5:
+		p.Version = Version(lvl)
+	default:
+		lvlNode.protocol(fmt.Sprintf("unknown protocol level %d; decoding as 3.1.1", lvl), "MQTT-3.1.2-2")
+		p.Version = V311
+	}
+	want := "MQTT"
+	if p.Version == V31 {
+		want = "MQIsdp"
+	}
+	if name != want {
+		nameNode.protocol(fmt.Sprintf("protocol name %q does not match level %d (expected %q)", name, lvl, want), "MQTT-3.1.2-1")
+	}
+
+	fv, flags := c.u8(fConFlags)
+	if flags == nil {
+		return
+	}
+	uname := flags.bitChild(fCfUname, fv).Value.(bool)
+	passwd := flags.bitChild(fCfPasswd, fv).Value.(bool)
+	wret := flags.bitChild(fCfRetain, fv).Value.(bool)
+	wqos := flags.bitChild(fCfQoS, fv)
+	will := flags.bitChild(fCfWill, fv).Value.(bool)
+	cleanDef := fCfClean
+	if p.Version == V5 {
+		cleanDef = fCfClean5
+	}
+	flags.bitChild(cleanDef, fv)
+	if flags.bitChild(fCfReserved, fv).Value.(bool) {
+		flags.protocol("reserved connect flag is set", "MQTT-3.1.2-3")
+	}
+	wq := wqos.Value.(uint64)
+	switch {
+	case wq == 3:
+		wqos.protocol("will QoS 3 is reserved", "MQTT-3.1.2-14")
+	case !will && wq != 0:
+		wqos.protocol("will QoS must be 0 when the will flag is 0", "MQTT-3.1.2-13")
+	}
+	if !will && wret {
+		flags.protocol("will retain must be 0 when the will flag is 0", "MQTT-3.1.2-15")
+	}
+	if passwd && !uname && p.Version != V5 {
+		flags.protocol("password flag set without user name flag", "MQTT-3.1.2-22")
+	}
+	flags.Show = fmt.Sprintf("0x%02x%s", fv, setFlagNames(flags))
+
+	c.u16(fKeepAlive)
+	if p.Version == V5 {
+		d.properties(fProps, TypeConnect)
+	}
+	id, idNode := c.str(fClientIDLen, fClientID)
+	if idNode == nil {
+		return
+	}
+	p.ClientID = id
+	if id == "" && p.Version == V31 {
+		idNode.protocol("MQTT 3.1 requires a client identifier of 1 to 23 characters", "3.1 §3.1")
+	}
+	if will {
+		if p.Version == V5 {
+			d.properties(fWillProps, willPacket)
+		}
+		if _, n := c.str(fWillTopicLn, fWillTopic); n == nil {
+			return
+		}
+		if _, n := c.prefixed(fWillMsgLen, fWillMsg); n == nil {
+			return
+		}
+	}
+	if uname {
+		if _, n := c.str(fUserLen, fUser); n == nil {
+			return
+		}
+	}
+	if passwd {
+		// Binary data in 3.1.1 and 5.0; shown as text when it is text.
+		raw, n := c.prefixed(fPassLen, fPassBin)
+		if n != nil && utf8.Valid(raw) {
+			n.Def, n.Value = fPass, string(raw)
+		}
+	}
+}
+
+// setFlagNames lists the set flags of a flag byte, Wireshark style:
+// ", User Name Flag, Password Flag, Clean Session Flag".
+func setFlagNames(n *Node) string {
+	s := ""
+	for _, ch := range n.Children {
+		if b, ok := ch.Value.(bool); ok && b && ch.Def.Abbrev != "mqtt.conflag.reserved" {
+			s += ", " + ch.Def.Name
+		}
+	}
+	return s
+}
+
+func (d *decoder) connack() {
+	c, p := d.c, d.p
+	if p.Version == V31 {
+		c.u8(fAckReserved31)
+	} else {
+		fv, flags := c.u8(fAckFlags)
+		if flags == nil {
+			return
+		}
+		if r := flags.bitChild(fAckReserved, fv); r.Value.(uint64) != 0 {
+			r.protocol("reserved acknowledge flags are set", "MQTT-3.2.2-1")
+		}
+		flags.bitChild(fAckSP, fv)
+	}
+	if p.Version == V5 {
+		rc, n := c.u8(fRcConnack)
+		if n == nil {
+			return
+		}
+		p.Reason = int(rc)
+		p.v5Evidence = true
+		checkReason(n, rc)
+		d.properties(fProps, TypeConnack)
+		return
+	}
+	rc, n := c.u8(fAckVal)
+	if n == nil {
+		return
+	}
+	p.Reason = int(rc)
+	if rc > 5 {
+		n.protocol(fmt.Sprintf("return code %d is reserved", rc), "MQTT-3.2.2-6")
+	}
+}
+
+// checkReason flags a reason code the packet type does not define.
+func checkReason(n *Node, rc uint64) {
+	if _, ok := n.Def.Label(rc); !ok {
+		n.protocol(fmt.Sprintf("reason code 0x%02x is not defined for this packet type", rc), "5.0 §2.4")
+	}
+}

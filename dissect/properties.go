@@ -1,0 +1,161 @@
+package dissect
+
+import "fmt"
+
+// willPacket stands for the Will Properties of CONNECT where a packet type
+// is expected (its bit in propSpec.allowed is willBit).
+const willPacket = 16
+
+// propResult carries what later fields need from the properties.
+type propResult struct {
+	topicAlias  int
+	payloadUTF8 bool
+}
+
+// properties decodes an MQTT 5 property block (5.0 §2.2.2): a variable byte
+// integer length, then properties until that length is used up. The block
+// gets its own bounded cursor so a bad property cannot eat the payload.
+func (d *decoder) properties(def *FieldDef, typ int) *propResult {
+	c := d.c
+	res := &propResult{}
+	if c.dead {
+		return res
+	}
+	block := c.add(&Node{Def: def, Offset: c.pos})
+	outer := c.out
+	c.out = &block.Children
+	defer func() {
+		c.out = outer
+		block.Length = c.pos - block.Offset
+	}()
+	plen, pn := c.varint(fPropLen)
+	if pn == nil {
+		return res
+	}
+	if plen > 0 {
+		d.p.v5Evidence = true
+	}
+	end := c.pos + int(min(plen, uint64(c.decl)))
+	if uint64(c.left()) < plen {
+		if c.decl-c.pos >= int(plen) && c.end == len(c.b) {
+			// The packet is cut short (capture truncated); decode what is here.
+			end = c.end
+		} else {
+			pn.malformed(fmt.Sprintf("property length %d runs past the end of the packet (%d bytes left)", plen, c.left()), "5.0 §2.2.2.1")
+			c.fail("properties cut short", "")
+			return res
+		}
+	}
+	sub := &cursor{b: c.b, pos: c.pos, end: end, decl: c.pos + int(plen), out: c.out}
+	seen := map[uint8]bool{}
+	for !sub.dead && sub.left() > 0 {
+		d.property(sub, typ, seen, res)
+	}
+	c.pos = sub.pos
+	if sub.dead {
+		c.dead = true
+	}
+	return res
+}
+
+func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propResult) {
+	start := c.pos
+	idv, _, st := readVarint(c.b[c.pos:c.end])
+	if st == varintShort || st == varintTooLong || idv > 0xff || propSpecs[uint8(idv)] == nil {
+		n := c.rest(fPropUnk)
+		n.malformed(fmt.Sprintf("unknown property identifier 0x%02x: the rest of the properties cannot be decoded", c.b[start]), "5.0 §2.2.2.2")
+		c.dead = true
+		return
+	}
+	spec := propSpecs[uint8(idv)]
+	prop := c.add(&Node{Def: spec.def, Offset: start, PropID: int(spec.id)})
+	outer := c.out
+	c.out = &prop.Children
+	defer func() {
+		c.out = outer
+		prop.Length = c.pos - start
+	}()
+	c.varint(fPropID)
+
+	var bit uint32 = 1 << uint(typ)
+	if spec.allowed&bit == 0 {
+		where := TypeName(uint8(typ))
+		if typ == willPacket {
+			where = "Will Properties"
+		}
+		prop.protocol(fmt.Sprintf("%s is not allowed in %s", spec.name, where), "5.0 §2.2.2.2")
+	}
+	if seen[spec.id] && !spec.multi {
+		prop.protocol(fmt.Sprintf("%s appears more than once", spec.name), "5.0 §2.2.2.2")
+	}
+	seen[spec.id] = true
+
+	switch spec.typ {
+	case ptByte:
+		v, n := c.u8(fPropNum)
+		if n == nil {
+			return
+		}
+		prop.Value = v
+		if spec.id == 0x24 {
+			prop.Show = qosLabels[v] + fmt.Sprintf(" (%d)", v)
+		}
+		if v > 1 {
+			prop.protocol(fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), "5.0 §3")
+		}
+		if spec.id == 0x01 && v == 1 {
+			res.payloadUTF8 = true
+		}
+	case ptU16, ptU32:
+		size := 2
+		if spec.typ == ptU32 {
+			size = 4
+		}
+		v, n := c.uint(fPropNum, size)
+		if n == nil {
+			return
+		}
+		prop.Value = v
+		switch spec.id {
+		case 0x21, 0x27, 0x23:
+			if v == 0 {
+				prop.protocol(spec.name+" must not be 0", "5.0 §3")
+			}
+		}
+		if spec.id == 0x23 {
+			res.topicAlias = int(v)
+		}
+	case ptVarint:
+		v, n := c.varint(fPropNum)
+		if n == nil {
+			return
+		}
+		prop.Value = v
+		if v == 0 {
+			prop.protocol("Subscription Identifier must not be 0", "5.0 §3.3.2.3.8")
+		}
+	case ptString:
+		s, n := c.str(fPropStrLn, fPropStr)
+		if n == nil {
+			return
+		}
+		prop.Value = s
+	case ptBinary:
+		b, n := c.prefixed(fPropBinLn, fPropBin)
+		if n == nil {
+			return
+		}
+		prop.Value = b
+	case ptPair:
+		k, kn := c.str(fPropKeyLn, fPropKey)
+		if kn == nil {
+			return
+		}
+		v, vn := c.str(fPropValLn, fPropVal)
+		if vn == nil {
+			return
+		}
+		prop.Value = k + "=" + v
+		prop.Show = k + ": " + v
+	}
+}

@@ -1,0 +1,291 @@
+package dissect
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+func (d *decoder) publish() {
+	c, p := d.c, d.p
+	topic, tn := c.str(fTopicLen, fTopic)
+	if tn == nil {
+		return
+	}
+	p.Topic = topic
+	if strings.ContainsAny(topic, "+#") {
+		tn.protocol("topic name contains a wildcard character", "MQTT-3.3.2-2")
+	}
+	if p.QoS > 0 {
+		if !d.packetID() {
+			return
+		}
+	}
+	var props *propResult
+	if p.Version == V5 {
+		props = d.properties(fProps, TypePublish)
+		if d.c.dead {
+			return
+		}
+	}
+	d.resolveAlias(tn, props)
+	if c.dead {
+		return
+	}
+	msg := c.rest(fMsg)
+	p.Payload = msg.Length
+	if props != nil && props.payloadUTF8 && !utf8.Valid(msg.Value.([]byte)) {
+		msg.protocol("payload format indicator says UTF-8 but the payload is not valid UTF-8", "MQTT-3.3.2-4")
+	}
+}
+
+// resolveAlias applies MQTT 5 topic aliases (5.0 §3.3.2.3.4): a topic with
+// an alias sets it for this direction; an empty topic uses it.
+func (d *decoder) resolveAlias(tn *Node, props *propResult) {
+	p := d.p
+	alias := 0
+	if props != nil {
+		alias = props.topicAlias
+	}
+	if p.Topic == "" && alias == 0 {
+		tn.protocol("zero-length topic name without a topic alias", "MQTT-3.3.2-1")
+		return
+	}
+	if alias == 0 {
+		return
+	}
+	tbl := &d.s.aliases[d.dir]
+	if p.Topic != "" {
+		if *tbl == nil {
+			*tbl = make(map[uint16]string)
+		}
+		if len(*tbl) < maxAliases || (*tbl)[uint16(alias)] != "" {
+			(*tbl)[uint16(alias)] = p.Topic
+		}
+		return
+	}
+	t, ok := (*tbl)[uint16(alias)]
+	if !ok {
+		tn.note(fmt.Sprintf("unknown topic alias %d (its PUBLISH with the topic was not seen)", alias), "")
+		return
+	}
+	p.Topic = t
+	gen := &Node{Def: fAliasTopic, Offset: tn.Offset + tn.Length, Value: t, Generated: true}
+	for i, n := range p.Fields {
+		if n == tn {
+			p.Fields = append(p.Fields[:i+1], append([]*Node{gen}, p.Fields[i+1:]...)...)
+			break
+		}
+	}
+}
+
+// maxAliases bounds the alias table: the protocol allows 65535 per direction,
+// so this is only a guard against hostile streams.
+const maxAliases = 65535
+
+// packetID reads the two-byte packet identifier (nonzero: MQTT-2.3.1-1).
+func (d *decoder) packetID() bool {
+	id, n := d.c.u16(fMsgID)
+	if n == nil {
+		return false
+	}
+	d.p.PacketID = int(id)
+	if id == 0 {
+		n.protocol("packet identifier 0 is not allowed", "MQTT-2.3.1-1")
+	}
+	return true
+}
+
+var ackReasonDefs = map[uint8]*FieldDef{
+	TypePuback: fRcPuback, TypePubrec: fRcPubrec, TypePubrel: fRcPubrel, TypePubcomp: fRcPubcomp,
+}
+
+// pubAck decodes PUBACK, PUBREC, PUBREL and PUBCOMP. In MQTT 5 the reason
+// code and the properties may be left out when the remaining length says so.
+func (d *decoder) pubAck() {
+	if !d.packetID() {
+		return
+	}
+	if d.p.Version != V5 || d.c.left() == 0 {
+		return
+	}
+	d.reasonAndProps(ackReasonDefs[d.p.Type], d.p.Type)
+}
+
+// reasonAndProps reads an optional reason code and optional properties.
+func (d *decoder) reasonAndProps(def *FieldDef, typ uint8) {
+	c := d.c
+	if c.left() == 0 {
+		return
+	}
+	rc, n := c.u8(def)
+	if n == nil {
+		return
+	}
+	d.p.Reason = int(rc)
+	d.p.v5Evidence = true
+	checkReason(n, rc)
+	if c.left() > 0 {
+		d.properties(fProps, int(typ))
+	}
+}
+
+func (d *decoder) subscribe() {
+	c, p := d.c, d.p
+	if !d.packetID() {
+		return
+	}
+	if p.Version == V5 {
+		d.properties(fProps, TypeSubscribe)
+	}
+	count := 0
+	for !c.dead && c.left() > 0 {
+		f, fn := c.str(fTopicLen, fTopic)
+		if fn == nil {
+			return
+		}
+		d.addFilter(f, fn)
+		count++
+		ov, on := c.u8(fSubQoSFor(p.Version))
+		if on == nil {
+			return
+		}
+		if p.Version == V5 {
+			subOptions(on, ov)
+		} else if ov&0xfc != 0 || ov&3 == 3 {
+			on.protocol(fmt.Sprintf("requested QoS byte 0x%02x: reserved bits set or QoS 3", ov), "MQTT-3.8.3-4")
+		}
+	}
+	if count == 0 && !c.dead {
+		p.Fields[0].protocol("SUBSCRIBE without any topic filter", "MQTT-3.8.3-3")
+	}
+}
+
+func fSubQoSFor(v Version) *FieldDef {
+	if v == V5 {
+		return fSubOpts
+	}
+	return fSubQoS
+}
+
+// subOptions breaks the MQTT 5 subscription options byte into its bits.
+func subOptions(n *Node, v uint64) {
+	if n.bitChild(fSoQoS, v).Value.(uint64) == 3 {
+		n.protocol("subscription QoS 3 is reserved", "MQTT-3.8.3-2")
+	}
+	n.bitChild(fSoNL, v)
+	n.bitChild(fSoRAP, v)
+	if n.bitChild(fSoRH, v).Value.(uint64) == 3 {
+		n.protocol("retain handling 3 is reserved", "MQTT-3.8.3-2")
+	}
+	if n.bitChild(fSoRes, v).Value.(uint64) != 0 {
+		n.protocol("reserved subscription option bits are set", "MQTT-3.8.3-5")
+	}
+}
+
+// addFilter records a topic filter and checks its wildcards (4.7.1).
+func (d *decoder) addFilter(f string, n *Node) {
+	d.p.Filters = append(d.p.Filters, f)
+	if f == "" {
+		n.protocol("zero-length topic filter", "MQTT-4.7.3-1")
+		return
+	}
+	levels := strings.Split(f, "/")
+	for i, l := range levels {
+		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
+			n.protocol("'#' must be alone in the last level of a topic filter", "MQTT-4.7.1-2")
+			return
+		}
+		if strings.Contains(l, "+") && l != "+" {
+			n.protocol("'+' must occupy a whole level of a topic filter", "MQTT-4.7.1-3")
+			return
+		}
+	}
+}
+
+func (d *decoder) suback() {
+	c, p := d.c, d.p
+	if !d.packetID() {
+		return
+	}
+	def := fSubackQoS
+	if p.Version == V5 {
+		d.properties(fProps, TypeSuback)
+		def = fRcSuback
+	}
+	count := 0
+	for !c.dead && c.left() > 0 {
+		rc, n := c.u8(def)
+		if n == nil {
+			return
+		}
+		if count == 0 {
+			p.Reason = int(rc)
+		}
+		count++
+		if _, ok := def.Label(rc); !ok || (p.Version != V5 && rc == 3) {
+			n.protocol(fmt.Sprintf("return code 0x%02x is not allowed in SUBACK", rc), "MQTT-3.9.3-2")
+		}
+	}
+	if count == 0 && !c.dead {
+		p.Fields[0].protocol("SUBACK without any return code", "3.9.3")
+	}
+}
+
+func (d *decoder) unsubscribe() {
+	c, p := d.c, d.p
+	if !d.packetID() {
+		return
+	}
+	if p.Version == V5 {
+		d.properties(fProps, TypeUnsubscribe)
+	}
+	count := 0
+	for !c.dead && c.left() > 0 {
+		f, fn := c.str(fTopicLen, fTopic)
+		if fn == nil {
+			return
+		}
+		d.addFilter(f, fn)
+		count++
+	}
+	if count == 0 && !c.dead {
+		p.Fields[0].protocol("UNSUBSCRIBE without any topic filter", "MQTT-3.10.3-2")
+	}
+}
+
+func (d *decoder) unsuback() {
+	c, p := d.c, d.p
+	if !d.packetID() {
+		return
+	}
+	if p.Version != V5 {
+		return
+	}
+	d.properties(fProps, TypeUnsuback)
+	count := 0
+	for !c.dead && c.left() > 0 {
+		rc, n := c.u8(fRcUnsuback)
+		if n == nil {
+			return
+		}
+		if count == 0 {
+			p.Reason = int(rc)
+		}
+		count++
+		checkReason(n, rc)
+	}
+	if count == 0 && !c.dead {
+		p.Fields[0].protocol("UNSUBACK without any reason code", "3.11.3")
+	}
+}
+
+func (d *decoder) disconnect() {
+	if d.p.Version == V5 {
+		d.reasonAndProps(fRcDisconn, TypeDisconnect)
+	}
+}
+
+func (d *decoder) auth() {
+	d.reasonAndProps(fRcAuth, TypeAuth)
+}
