@@ -91,9 +91,15 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 	}
 	d := &decoder{s: s, p: p, c: c, dir: dir}
 	d.body()
-	if !c.dead && c.left() > 0 {
+	if c.left() > 0 {
+		// After a malformed field the rest cannot be decoded; otherwise it
+		// is bytes the packet type has no field for.
+		wasDead := c.dead
+		c.dead = false
 		n := c.rest(fUndecoded)
-		n.protocol(fmt.Sprintf("%d bytes left over after the last field", n.Length), "")
+		if !wasDead {
+			n.protocol(fmt.Sprintf("%d bytes left over after the last field", n.Length), "")
+		}
 	}
 	if declEnd < len(raw) {
 		// The caller handed more than one packet's worth: show, do not drop.

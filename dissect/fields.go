@@ -201,8 +201,8 @@ var (
 
 // Things Wireshark has no field for.
 var (
-	fUndecoded  = bytesF("Undecoded bytes", "mqtt.undecoded")
-	fTruncated  = none("Truncated", "mqtt.truncated")
+	fUndecoded  = bytesF("Undecoded bytes", "data.data")
+	fTruncated  = none("Malformed Packet", "_ws.malformed")
 	fAliasTopic = &FieldDef{Name: "Topic (from alias)", Abbrev: "mqtt.topic", Kind: KindString}
 )
 
