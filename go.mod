@@ -3,11 +3,14 @@ module github.com/mqttdump/mqttdump
 go 1.26.8
 
 require (
-	github.com/fatih/color v1.19.0 // indirect
-	github.com/gopacket/gopacket v1.7.7 // indirect
+	github.com/fatih/color v1.19.0
+	github.com/gopacket/gopacket v1.7.7
+	github.com/mattn/go-isatty v0.0.20
+	github.com/spf13/pflag v1.0.10
+	golang.org/x/net v0.62.0
+)
+
+require (
 	github.com/mattn/go-colorable v0.1.14 // indirect
-	github.com/mattn/go-isatty v0.0.20 // indirect
-	github.com/spf13/pflag v1.0.10 // indirect
-	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )

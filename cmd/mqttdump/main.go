@@ -1,0 +1,21 @@
+// Command mqttdump is a Wireshark-style MQTT dissector for the command line:
+// it reads captures or live interfaces, or pasted hex (`mqttdump decode`),
+// and prints every MQTT packet as a summary line, an annotated byte-by-byte
+// breakdown, a hex dump or NDJSON.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// SIGINT/SIGTERM cancel the context: captures stop reading, flush what
+	// is in flight and print the end-of-run counts, as tcpdump does.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, env: os.Getenv})
+	stop()
+	os.Exit(code)
+}
