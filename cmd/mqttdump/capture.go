@@ -54,7 +54,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
-	fs.StringSliceVarP(&o.ports, "port", "p", []string{"1883"}, "MQTT TCP port(s): repeat or comma-separate (default 1883)")
+	fs.StringSliceVarP(&o.ports, "port", "p", []string{"1883"}, "MQTT TCP port(s): repeat or comma-separate")
 	fs.BoolVarP(&o.verbose, "verbose", "V", false, "print the annotated byte-by-byte breakdown under each summary line")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
 	fs.StringVarP(&o.write, "write", "w", "", "write the frames that carried the shown MQTT packets to a pcap FILE")
