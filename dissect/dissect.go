@@ -138,19 +138,26 @@ func (s *Session) fixedHeaderFlags(p *Packet, hdr *Node) {
 		if ret {
 			show += ", Retain"
 		}
-	case TypePubrel, TypeSubscribe, TypeUnsubscribe:
-		// 3.1 gave these a DUP flag and QoS 1; 3.1.1 and 5.0 fix the flags at 0010.
-		hdr.bitChild(fDup, b)
-		hdr.bitChild(fQoS, b)
-		hdr.bitChild(fRetainReserved, b)
-		ok := p.Flags == 0x2 || (p.Version == V31 && p.Flags == 0xA)
-		if !ok {
-			hdr.protocol(fmt.Sprintf("fixed header flags must be 0010 for %s, got %04b", TypeName(p.Type), p.Flags), "MQTT-3.6.1-1")
-		}
 	default:
+		// PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags fixed at 0010 (3.1
+		// also allowed DUP on them); every other type at 0000.
 		hdr.bitChild(fHdrReserved, b)
-		if p.Flags != 0 {
-			hdr.protocol(fmt.Sprintf("reserved fixed header flags must be 0000 for %s, got %04b", TypeName(p.Type), p.Flags), "MQTT-2.2.2-1")
+		want := uint8(0)
+		if p.Type == TypePubrel || p.Type == TypeSubscribe || p.Type == TypeUnsubscribe {
+			want = 0x2
+		}
+		ok := p.Flags == want || (p.Version == V31 && want == 0x2 && p.Flags == 0xA)
+		if !ok {
+			spec := "MQTT-2.2.2-1"
+			switch p.Type {
+			case TypePubrel:
+				spec = "MQTT-3.6.1-1"
+			case TypeSubscribe:
+				spec = "MQTT-3.8.1-1"
+			case TypeUnsubscribe:
+				spec = "MQTT-3.10.1-1"
+			}
+			hdr.protocol(fmt.Sprintf("fixed header flags must be %04b for %s, got %04b", want, TypeName(p.Type), p.Flags), spec)
 		}
 	}
 	hdr.Show = show

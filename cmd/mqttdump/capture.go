@@ -132,7 +132,9 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	if errors.Is(runErr, errEnough) {
 		runErr = nil
 	}
-	pl.endOfRun(st)
+	if runErr == nil || st.Frames > 0 {
+		pl.endOfRun(st)
+	}
 	if pl.wfile != nil {
 		if err := pl.wfile.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("write %s: %w", o.write, err)
