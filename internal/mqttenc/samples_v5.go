@@ -1,0 +1,120 @@
+package mqttenc
+
+func v5ConnectAllProps() []byte {
+	return EncodeConnect(Connect{Version: V5, CleanStart: true, KeepAlive: 30, ClientID: "client-5",
+		Properties: []Property{
+			SessionExpiryInterval(3600), ReceiveMaximum(20), MaximumPacketSize(65536),
+			TopicAliasMaximum(10), RequestResponseInformation(1), RequestProblemInformation(0),
+			UserProperty("region", "eu"), AuthenticationMethod("SCRAM-SHA-1"),
+			AuthenticationData([]byte("client-first")),
+		},
+		Will: &Will{QoS: 1, Retain: true, Topic: "clients/client-5/status", Payload: []byte("offline"),
+			Properties: []Property{
+				WillDelayInterval(5), PayloadFormatIndicator(1), MessageExpiryInterval(600),
+				ContentType("text/plain"), ResponseTopic("clients/client-5/reply"),
+				CorrelationData([]byte{0xc0, 0xff, 0xee}), UserProperty("reason", "crash"),
+			}},
+		Username: []byte("alice"), Password: []byte{0x00, 0x01, 0x02, 0x03}})
+}
+
+func v5Publish(alias uint16, topic string, id uint16, payload string) []byte {
+	return EncodePublish(Publish{Version: V5, QoS: 1, Topic: topic, PacketID: id,
+		Properties: []Property{TopicAlias(alias)}, Payload: []byte(payload)})
+}
+
+func samplesV5() []Sample {
+	v := V5
+	return []Sample{
+		{Name: "v5_connect", About: "MQTT 5.0 CONNECT with every CONNECT property and a will carrying every will property",
+			Notes: []string{"CONNECT properties: 0x11 0x21 0x27 0x22 0x19 0x17 0x26 0x15 0x16.",
+				"Will properties: 0x18 0x01 0x02 0x03 0x08 0x09 0x26. Binary password."},
+			Parts: one(v5ConnectAllProps())},
+		{Name: "v5_connect_minimal", About: "MQTT 5.0 CONNECT: empty client id, clean start, no properties",
+			Parts: one(EncodeConnect(Connect{Version: v, CleanStart: true, KeepAlive: 60}))},
+		{Name: "v5_connack", About: "MQTT 5.0 CONNACK Success with every CONNACK property",
+			Notes: []string{"Properties: 0x11 0x21 0x24 0x25 0x27 0x12 0x22 0x1F 0x26 0x28 0x29 0x2A 0x13 0x1A 0x1C 0x15 0x16."},
+			Parts: one(EncodeConnack(Connack{Version: v, SessionPresent: true, Properties: []Property{
+				SessionExpiryInterval(7200), ReceiveMaximum(100), MaximumQoS(1), RetainAvailable(1),
+				MaximumPacketSize(1048576), AssignedClientIdentifier("auto-4f2a"), TopicAliasMaximum(16),
+				ReasonString("welcome"), UserProperty("broker", "mqttdump-test"),
+				WildcardSubscriptionAvailable(1), SubscriptionIdentifierAvailable(1),
+				SharedSubscriptionAvailable(0), ServerKeepAlive(45), ResponseInformation("reply/"),
+				ServerReference("other.example:1883"), AuthenticationMethod("SCRAM-SHA-1"),
+				AuthenticationData([]byte("server-final")),
+			}}))},
+		{Name: "v5_connack_refused", About: "MQTT 5.0 CONNACK reason 0x86 (Bad User Name or Password), empty properties",
+			Parts: one(EncodeConnack(Connack{Version: v, Code: 0x86}))},
+		{Name: "v5_publish", About: "MQTT 5.0 PUBLISH QoS 1 (server to client) with every PUBLISH property, two subscription identifiers",
+			Notes: []string{"Properties: 0x01 0x02 0x23 0x08 0x09 0x26 (twice) 0x0B (1 and 268435455) 0x03."},
+			Parts: one(EncodePublish(Publish{Version: v, QoS: 1, Topic: "sensors/kitchen/temp", PacketID: 7,
+				Properties: []Property{
+					PayloadFormatIndicator(1), MessageExpiryInterval(120), TopicAlias(3),
+					ResponseTopic("sensors/kitchen/ack"), CorrelationData([]byte{0x01, 0x02, 0x03, 0x04}),
+					UserProperty("unit", "C"), UserProperty("source", "probe-2"),
+					SubscriptionIdentifier(1), SubscriptionIdentifier(268435455),
+					ContentType("application/json"),
+				},
+				Payload: []byte(`{"t":21.5}`)}))},
+		{Name: "v5_publish_qos0", About: "MQTT 5.0 PUBLISH QoS 0 to test/a, no properties, payload \"hi\"",
+			Parts: one(EncodePublish(Publish{Version: v, Topic: "test/a", Payload: []byte("hi")}))},
+		{Name: "v5_publish_qos2", About: "MQTT 5.0 PUBLISH QoS 2, retain, packet id 9, topic test/b, no properties",
+			Parts: one(EncodePublish(Publish{Version: v, QoS: 2, Retain: true, Topic: "test/b", PacketID: 9,
+				Payload: []byte("exactly once")}))},
+		{Name: "v5_puback_short", About: "MQTT 5.0 PUBACK short form: packet id 7 only (reason Success implied)",
+			Parts: one(EncodePuback(Ack{Version: v, PacketID: 7}))},
+		{Name: "v5_puback", About: "MQTT 5.0 PUBACK packet id 7, reason 0x10 (No matching subscribers), reason string and user property",
+			Parts: one(EncodePuback(Ack{Version: v, PacketID: 7, Reason: 0x10,
+				Properties: []Property{ReasonString("nobody listening"), UserProperty("trace", "42")}}))},
+		{Name: "v5_pubrec", About: "MQTT 5.0 PUBREC packet id 9, reason 0x00 written out, empty properties",
+			Parts: one(EncodePubrec(Ack{Version: v, PacketID: 9, Full: true}))},
+		{Name: "v5_pubrel", About: "MQTT 5.0 PUBREL packet id 9, reason 0x92 (Packet Identifier not found), no properties",
+			Parts: one(EncodePubrel(Ack{Version: v, PacketID: 9, Reason: 0x92}))},
+		{Name: "v5_pubcomp", About: "MQTT 5.0 PUBCOMP packet id 9 (short form)",
+			Parts: one(EncodePubcomp(Ack{Version: v, PacketID: 9}))},
+		{Name: "v5_subscribe", About: "MQTT 5.0 SUBSCRIBE packet id 4 with subscription identifier 5 and options",
+			Notes: []string{"sensors/# QoS 1 no-local retain-as-published retain-handling 1; $share/g/jobs QoS 2 retain-handling 2."},
+			Parts: one(EncodeSubscribe(Subscribe{Version: v, PacketID: 4,
+				Properties: []Property{SubscriptionIdentifier(5), UserProperty("app", "dash")},
+				Subs: []Subscription{
+					{Filter: "sensors/#", QoS: 1, NoLocal: true, RetainAsPublished: true, RetainHandling: 1},
+					{Filter: "$share/g/jobs", QoS: 2, RetainHandling: 2},
+				}}))},
+		{Name: "v5_suback", About: "MQTT 5.0 SUBACK packet id 4: Granted QoS 1, 0x9E (Shared Subscription not supported)",
+			Parts: one(EncodeSuback(Suback{Version: v, PacketID: 4, Properties: []Property{ReasonString("no shared")},
+				Codes: []byte{0x01, 0x9e}}))},
+		{Name: "v5_unsubscribe", About: "MQTT 5.0 UNSUBSCRIBE packet id 5: sensors/#, nothing/here, user property",
+			Parts: one(EncodeUnsubscribe(Unsubscribe{Version: v, PacketID: 5,
+				Properties: []Property{UserProperty("app", "dash")}, Filters: []string{"sensors/#", "nothing/here"}}))},
+		{Name: "v5_unsuback", About: "MQTT 5.0 UNSUBACK packet id 5: Success, 0x11 (No subscription existed)",
+			Parts: one(EncodeUnsuback(Unsuback{Version: v, PacketID: 5, Codes: []byte{0x00, 0x11}}))},
+		{Name: "v5_pingreq", About: "MQTT 5.0 PINGREQ", Parts: one(EncodePingreq())},
+		{Name: "v5_pingresp", About: "MQTT 5.0 PINGRESP", Parts: one(EncodePingresp())},
+		{Name: "v5_disconnect", About: "MQTT 5.0 DISCONNECT reason 0x8B (Server shutting down) with properties",
+			Notes: []string{"Properties: 0x11 0x1F 0x1C 0x26."},
+			Parts: one(EncodeDisconnect(Disconnect{Version: v, Reason: 0x8b, Properties: []Property{
+				SessionExpiryInterval(0), ReasonString("maintenance"), ServerReference("backup.example:1883"),
+				UserProperty("eta", "10m"),
+			}}))},
+		{Name: "v5_disconnect_short", About: "MQTT 5.0 DISCONNECT short form: remaining length 0 (Normal disconnection)",
+			Parts: one(EncodeDisconnect(Disconnect{Version: v}))},
+		{Name: "v5_disconnect_with_will", About: "MQTT 5.0 DISCONNECT reason 0x04 (Disconnect with Will Message), no properties",
+			Parts: one(EncodeDisconnect(Disconnect{Version: v, Reason: 0x04}))},
+		{Name: "v5_auth", About: "MQTT 5.0 AUTH reason 0x18 (Continue authentication) with method, data and reason string",
+			Parts: one(EncodeAuth(Auth{Reason: 0x18, Properties: []Property{
+				AuthenticationMethod("SCRAM-SHA-1"), AuthenticationData([]byte("server-first")), ReasonString("continue"),
+			}}))},
+		{Name: "v5_auth_short", About: "MQTT 5.0 AUTH short form: remaining length 0 (Success)",
+			Parts: one(EncodeAuth(Auth{}))},
+		{Name: "v5_session_topic_alias", About: "MQTT 5.0 session: CONNECT, CONNACK, PUBLISH setting topic alias 1, PUBLISH using alias 1 with an empty topic",
+			Parts: []Part{
+				{Note: "CONNECT (client to server), topic alias maximum 5", Bytes: EncodeConnect(Connect{Version: v,
+					CleanStart: true, KeepAlive: 60, ClientID: "alias-demo", Properties: []Property{TopicAliasMaximum(5)}})},
+				{Note: "CONNACK (server to client), topic alias maximum 5", Bytes: EncodeConnack(Connack{Version: v,
+					Properties: []Property{TopicAliasMaximum(5)}})},
+				{Note: "PUBLISH QoS 1 packet id 1, topic test/alias, topic alias 1", Bytes: v5Publish(1, "test/alias", 1, "first")},
+				{Note: "PUBACK packet id 1", Bytes: EncodePuback(Ack{Version: v, PacketID: 1})},
+				{Note: "PUBLISH QoS 1 packet id 2, empty topic, topic alias 1 (means test/alias)", Bytes: v5Publish(1, "", 2, "second")},
+				{Note: "PUBACK packet id 2", Bytes: EncodePuback(Ack{Version: v, PacketID: 2})},
+			}},
+	}
+}
