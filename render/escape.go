@@ -1,0 +1,134 @@
+package render
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// Escape makes wire text safe to print on a terminal: control characters,
+// escape sequences, invalid UTF-8, bidi overrides and other invisible
+// format characters become visible backslash escapes (\x1b, \n, \u202e),
+// and the backslash itself is doubled so escapes cannot be forged.
+func Escape(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	return string(appendEscaped(make([]byte, 0, len(s)+16), s))
+}
+
+// needsEscape is the fast path: plain printable ASCII without a backslash.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// appendEscaped appends the escaped form of s to dst.
+func appendEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = appendASCIIEscape(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = appendByteEscape(dst, c)
+		case unicode.IsGraphic(r):
+			// letters, marks, digits, punctuation, symbols, spaces;
+			// excludes Cc, Cf (bidi, zero-width), Zl, Zp, Co, Cs, Cn.
+			dst = append(dst, s[i:i+size]...)
+		default:
+			dst = appendRuneEscape(dst, r)
+		}
+		i += size
+	}
+	return dst
+}
+
+func appendASCIIEscape(dst []byte, c byte) []byte {
+	switch c {
+	case '\\':
+		return append(dst, '\\', '\\')
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	}
+	return appendByteEscape(dst, c)
+}
+
+func appendByteEscape(dst []byte, c byte) []byte {
+	return append(dst, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+}
+
+func appendRuneEscape(dst []byte, r rune) []byte {
+	if r > 0xffff {
+		dst = append(dst, '\\', 'U')
+		return appendHexN(dst, uint64(r), 8)
+	}
+	dst = append(dst, '\\', 'u')
+	return appendHexN(dst, uint64(r), 4)
+}
+
+// appendHexN appends v as exactly n lowercase hex digits.
+func appendHexN(dst []byte, v uint64, n int) []byte {
+	for i := n - 1; i >= 0; i-- {
+		dst = append(dst, hexDigits[(v>>(uint(i)*4))&0xf])
+	}
+	return dst
+}
+
+// looksLikeText reports whether b reads as text worth previewing: valid
+// UTF-8 with no control characters other than tab and line breaks.
+func looksLikeText(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	runes, marks := 0, 0
+	for _, r := range string(b) {
+		runes++
+		if r == '\t' || r == '\n' || r == '\r' {
+			continue
+		}
+		if !unicode.IsGraphic(r) {
+			return false
+		}
+		if unicode.IsMark(r) {
+			if runes == 1 {
+				return false // text does not start with a combining mark
+			}
+			marks++
+		}
+	}
+	// binary that happens to decode as UTF-8 is mostly stray marks
+	return marks*2 <= runes
+}
+
+// cutUTF8 shortens s to at most n bytes without splitting a rune; ok is
+// false when something was cut.
+func cutUTF8(s string, n int) (string, bool) {
+	if n <= 0 || len(s) <= n {
+		return s, true
+	}
+	i := n
+	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i], false
+}

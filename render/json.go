@@ -1,0 +1,248 @@
+package render
+
+import (
+	"encoding/hex"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/mqttdump/mqttdump/dissect"
+)
+
+// typeNames are the JSON names of the packet types, by type code.
+var typeNames = [16]string{
+	"reserved", "connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp",
+	"subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth",
+}
+
+// JSON writes the packet as one NDJSON line. The encoder is hand-written
+// over a reused buffer: it runs once per packet on large captures.
+func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
+	pk = orEmpty(pk)
+	b := append(p.buf, '{')
+	if m != nil {
+		b = append(b, `"frame":`...)
+		b = strconv.AppendInt(b, int64(m.Frame), 10)
+		b = append(b, `,"time":"`...)
+		b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","src":`...)
+		b = appendJSONString(b, m.Src)
+		b = append(b, `,"dst":`...)
+		b = appendJSONString(b, m.Dst)
+		b = append(b, `,"stream":`...)
+		b = strconv.AppendInt(b, int64(m.Stream), 10)
+		b = append(b, ',')
+	}
+	b = append(b, `"type":"`...)
+	b = append(b, typeNames[pk.Type&0x0f]...)
+	b = append(b, `","type_code":`...)
+	b = strconv.AppendUint(b, uint64(pk.Type), 10)
+	b = append(b, `,"version":"`...)
+	b = append(b, pk.Version.String()...)
+	b = append(b, `","version_source":"`...)
+	if pk.Version == dissect.VersionUnknown {
+		b = append(b, "none"...)
+	} else {
+		b = append(b, pk.VersionSource.String()...)
+	}
+	b = append(b, `","length":`...)
+	b = strconv.AppendInt(b, int64(len(pk.Raw)+max(pk.Missing, 0)), 10)
+	b = append(b, `,"raw":"`...)
+	b = hex.AppendEncode(b, pk.Raw)
+	b = append(b, `","summary":`...)
+	p.tmp = p.appendSummary(p.tmp[:0], pk, false)
+	b = appendJSONBytes(b, p.tmp)
+	b = append(b, `,"fields":[`...)
+	first := true
+	for _, n := range pk.Fields {
+		if n == nil {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = p.appendJSONNode(b, n)
+	}
+	b = append(b, `],"expert":[`...)
+	first = true
+	for _, n := range pk.Fields {
+		if n != nil {
+			b = appendJSONExperts(b, n, &first)
+		}
+	}
+	b = append(b, ']')
+	if pk.Missing > 0 {
+		b = append(b, `,"missing":`...)
+		b = strconv.AppendInt(b, int64(pk.Missing), 10)
+	}
+	p.buf = append(b, "}\n"...)
+	return p.flush("json")
+}
+
+func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
+	d := defOf(n)
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, d.Name)
+	b = append(b, `,"abbrev":`...)
+	b = appendJSONString(b, d.Abbrev)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, int64(n.Offset), 10)
+	b = append(b, `,"length":`...)
+	b = strconv.AppendInt(b, int64(n.Length), 10)
+	b = append(b, `,"value":`...)
+	switch v := n.Value.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case uint64:
+		b = strconv.AppendUint(b, v, 10)
+	case bool:
+		b = strconv.AppendBool(b, v)
+	case string:
+		b = appendJSONString(b, v)
+	case []byte:
+		b = append(b, '"')
+		b = hex.AppendEncode(b, v)
+		b = append(b, '"')
+	default:
+		b = appendJSONString(b, valueTextSafe(n))
+	}
+	b = append(b, `,"show":`...)
+	p.tmp = appendNodeText(p.tmp[:0], n)
+	b = appendJSONBytes(b, p.tmp)
+	if n.Generated {
+		b = append(b, `,"generated":true`...)
+	}
+	if n.PropID != 0 {
+		b = append(b, `,"property_id":`...)
+		b = strconv.AppendInt(b, int64(n.PropID), 10)
+	}
+	if len(n.Children) > 0 {
+		b = append(b, `,"children":[`...)
+		first := true
+		for _, c := range n.Children {
+			if c == nil {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = p.appendJSONNode(b, c)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendJSONExperts writes n's findings and its descendants', parents first
+// (the order of Packet.Experts).
+func appendJSONExperts(b []byte, n *dissect.Node, first *bool) []byte {
+	for _, e := range n.Expert {
+		if e == nil {
+			continue
+		}
+		if !*first {
+			b = append(b, ',')
+		}
+		*first = false
+		b = append(b, `{"severity":"`...)
+		b = append(b, severityLevel(e.Severity)...)
+		b = append(b, `","group":"`...)
+		b = append(b, e.Severity.Group()...)
+		b = append(b, `","message":`...)
+		b = appendJSONString(b, e.Message)
+		b = append(b, `,"spec":`...)
+		b = appendJSONString(b, e.Spec)
+		b = append(b, `,"offset":`...)
+		b = strconv.AppendInt(b, int64(e.Offset), 10)
+		b = append(b, `,"length":`...)
+		b = strconv.AppendInt(b, int64(e.Length), 10)
+		b = append(b, '}')
+	}
+	for _, c := range n.Children {
+		if c != nil {
+			b = appendJSONExperts(b, c, first)
+		}
+	}
+	return b
+}
+
+// severityLevel is Wireshark's expert severity for a finding's group.
+func severityLevel(s dissect.Severity) string {
+	switch s {
+	case dissect.SevMalformed:
+		return "error"
+	case dissect.SevProtocol:
+		return "warning"
+	}
+	return "note"
+}
+
+// appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			b = appendJSONEscape(b, c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			if r == utf8.RuneError {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, `\u`...)
+				b = appendHexN(b, uint64(r), 4)
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONBytes is appendJSONString for a byte slice (no copy to string).
+func appendJSONBytes(b, s []byte) []byte {
+	return appendJSONString(b, unsafeString(s))
+}
+
+func appendJSONEscape(b []byte, c byte) []byte {
+	switch c {
+	case '"':
+		return append(b, '\\', '"')
+	case '\\':
+		return append(b, '\\', '\\')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	b = append(b, `\u00`...)
+	return append(b, hexDigits[c>>4], hexDigits[c&0xf])
+}
+
+// unsafeString views b as a string without copying; b must not change
+// while the string is in use (it is only read by appendJSONString).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}

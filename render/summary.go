@@ -1,0 +1,201 @@
+package render
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/mqttdump/mqttdump/dissect"
+)
+
+// Summary writes one line per packet, like Wireshark's Info column with a
+// tcpdump-style prefix when the packet came from a capture:
+//
+//	3 0.000412 127.0.0.1:52514 -> 127.0.0.1:1883 MQTT v3.1.1 Publish Message (id=1) [test/a] QoS 1 retain 13 bytes
+func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
+	pk = orEmpty(pk)
+	if m != nil {
+		p.buf = appendMetaPrefix(p.buf, m)
+	}
+	p.buf = p.appendSummary(p.buf, pk, true)
+	p.buf = append(p.buf, '\n')
+	return p.flush("summary")
+}
+
+func appendMetaPrefix(dst []byte, m *Meta) []byte {
+	dst = appendPadInt(dst, m.Frame, 5)
+	dst = append(dst, ' ')
+	dst = appendSeconds(dst, m.Rel)
+	dst = append(dst, ' ')
+	dst = appendEscaped(dst, m.Src)
+	dst = append(dst, " -> "...)
+	dst = appendEscaped(dst, m.Dst)
+	return append(dst, ' ')
+}
+
+// appendPadInt right-aligns v in width columns.
+func appendPadInt(dst []byte, v, width int) []byte {
+	var tmp [20]byte
+	s := strconv.AppendInt(tmp[:0], int64(v), 10)
+	for i := len(s); i < width; i++ {
+		dst = append(dst, ' ')
+	}
+	return append(dst, s...)
+}
+
+// appendSeconds writes d as seconds with 6 decimals, without floats so the
+// digits are exact.
+func appendSeconds(dst []byte, d time.Duration) []byte {
+	if d < 0 {
+		dst = append(dst, '-')
+		d = -d
+	}
+	us := int64(d / time.Microsecond)
+	dst = strconv.AppendInt(dst, us/1e6, 10)
+	dst = append(dst, '.')
+	frac := us % 1e6
+	for div := int64(1e5); div > 0; div /= 10 {
+		dst = append(dst, byte('0'+frac/div%10))
+	}
+	return dst
+}
+
+// appendSummary writes the summary text without the capture prefix. With
+// term set the wire text is terminal-escaped and coloured; without it the
+// text is raw (for JSON, which does its own escaping).
+func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byte {
+	dst = append(dst, "MQTT "...)
+	dst = appendVersion(dst, pk.Version)
+	dst = append(dst, ' ')
+	if term {
+		dst = appendEscaped(dst, pk.Info)
+	} else {
+		dst = append(dst, pk.Info...)
+	}
+	if pk.Type == dissect.TypePublish {
+		dst = append(dst, " QoS "...)
+		dst = strconv.AppendInt(dst, int64(pk.QoS), 10)
+		if pk.Dup {
+			dst = append(dst, " dup"...)
+		}
+		if pk.Retain {
+			dst = append(dst, " retain"...)
+		}
+		dst = append(dst, ' ')
+		dst = appendByteCount(dst, pk.Payload)
+	}
+	if pk.VersionSource == dissect.SourceGuess {
+		dst = append(dst, " (version guessed)"...)
+	}
+	if pk.Missing > 0 {
+		dst = append(dst, ' ')
+		dst = p.paintIf(term, p.pal.malformed, dst, func(d []byte) []byte {
+			d = append(d, "[incomplete: "...)
+			d = appendMoreBytes(d, pk.Missing)
+			return append(d, " expected]"...)
+		})
+	}
+	if f := tallyExperts(pk); f.count > 0 {
+		dst = append(dst, ' ')
+		dst = p.paintIf(term, p.severityPaint(f.worst.Severity), dst, func(d []byte) []byte {
+			d = append(d, '[')
+			d = append(d, f.worst.Severity.Group()...)
+			d = append(d, ": "...)
+			if term {
+				d = appendEscaped(d, f.worst.Message)
+			} else {
+				d = append(d, f.worst.Message...)
+			}
+			if f.count > 1 {
+				d = append(d, ", +"...)
+				d = strconv.AppendInt(d, int64(f.count-1), 10)
+				d = append(d, " more"...)
+			}
+			return append(d, ']')
+		})
+	}
+	return dst
+}
+
+// paintIf wraps what body appends in colour c when drawing for a terminal.
+func (p *Printer) paintIf(term bool, c paint, dst []byte, body func([]byte) []byte) []byte {
+	if term {
+		dst = append(dst, c.pre...)
+	}
+	dst = body(dst)
+	if term {
+		dst = append(dst, c.post...)
+	}
+	return dst
+}
+
+func (p *Printer) severityPaint(s dissect.Severity) paint {
+	switch s {
+	case dissect.SevMalformed:
+		return p.pal.malformed
+	case dissect.SevProtocol:
+		return p.pal.protocol
+	}
+	return p.pal.note
+}
+
+// appendVersion writes "v3.1.1", or "v?" when the version is unknown.
+func appendVersion(dst []byte, v dissect.Version) []byte {
+	if v == dissect.VersionUnknown {
+		return append(dst, "v?"...)
+	}
+	dst = append(dst, 'v')
+	return append(dst, v.String()...)
+}
+
+// appendByteCount writes "1 byte" or "N bytes".
+func appendByteCount(dst []byte, n int) []byte {
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	if n == 1 {
+		return append(dst, " byte"...)
+	}
+	return append(dst, " bytes"...)
+}
+
+// appendMoreBytes writes "N more byte(s)".
+func appendMoreBytes(dst []byte, n int) []byte {
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	if n == 1 {
+		return append(dst, " more byte"...)
+	}
+	return append(dst, " more bytes"...)
+}
+
+// expertTally is the most severe protocol or malformed finding (the first
+// of its severity in wire order) and how many such findings there are.
+type expertTally struct {
+	worst *dissect.Expert
+	count int
+}
+
+// tallyExperts walks the tree without allocating (Packet.Experts builds a slice).
+func tallyExperts(pk *dissect.Packet) expertTally {
+	var t expertTally
+	for _, n := range pk.Fields {
+		if n != nil {
+			t.add(n)
+		}
+	}
+	return t
+}
+
+func (t *expertTally) add(n *dissect.Node) {
+	for _, e := range n.Expert {
+		if e == nil || e.Severity < dissect.SevProtocol {
+			continue // notes (version guessed, alias resolved) would only crowd the line
+		}
+		t.count++
+		if t.worst == nil || e.Severity > t.worst.Severity {
+			t.worst = e
+		}
+	}
+	for _, c := range n.Children {
+		if c != nil {
+			t.add(c)
+		}
+	}
+}
