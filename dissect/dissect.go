@@ -139,12 +139,19 @@ func (s *Session) fixedHeaderFlags(p *Packet, hdr *Node) {
 			show += ", Retain"
 		}
 	default:
-		// PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags fixed at 0010 (3.1
-		// also allowed DUP on them); every other type at 0000.
-		hdr.bitChild(fHdrReserved, b)
+		// PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags fixed at 0010; every
+		// other type at 0000. In 3.1 those three carried a real DUP flag and
+		// QoS 1, so they are shown as such (as Wireshark does).
 		want := uint8(0)
 		if p.Type == TypePubrel || p.Type == TypeSubscribe || p.Type == TypeUnsubscribe {
 			want = 0x2
+		}
+		if want == 0x2 && p.Version == V31 {
+			hdr.bitChild(fDup, b)
+			hdr.bitChild(fQoS, b)
+			hdr.bitChild(fRetainReserved, b)
+		} else {
+			hdr.bitChild(fHdrReserved, b)
 		}
 		ok := p.Flags == want || (p.Version == V31 && want == 0x2 && p.Flags == 0xA)
 		if !ok {

@@ -103,13 +103,14 @@ func bits(name, abbrev string, mask uint64, labels map[uint64]string) *FieldDef 
 
 // Fixed header.
 var (
-	fHdrFlags    = hex8("Header Flags", "mqtt.hdrflags")
-	fMsgType     = bits("Message Type", "mqtt.msgtype", 0xf0, msgTypeLabels)
-	fHdrReserved = bits("Reserved", "mqtt.hdr_reserved", 0x0f, nil)
-	fDup         = bit("DUP Flag", "mqtt.dupflag", 0x08)
-	fQoS         = bits("QoS Level", "mqtt.qos", 0x06, qosLabels)
-	fRetain      = bit("Retain", "mqtt.retain", 0x01)
-	fLen         = u16("Msg Len", "mqtt.len")
+	fHdrFlags       = hex8("Header Flags", "mqtt.hdrflags")
+	fMsgType        = bits("Message Type", "mqtt.msgtype", 0xf0, msgTypeLabels)
+	fHdrReserved    = bits("Reserved", "mqtt.hdr_reserved", 0x0f, nil)
+	fDup            = bit("DUP Flag", "mqtt.dupflag", 0x08)
+	fQoS            = bits("QoS Level", "mqtt.qos", 0x06, qosLabels)
+	fRetain         = bit("Retain", "mqtt.retain", 0x01)
+	fRetainReserved = bits("Reserved", "mqtt.retain_reserved", 0x01, nil)
+	fLen            = u16("Msg Len", "mqtt.len")
 )
 
 // CONNECT.
