@@ -34,17 +34,17 @@ func (d *decoder) connect() {
 	if flags == nil {
 		return
 	}
-	uname := flags.bitChild(fCfUname, fv).Value.(bool)
-	passwd := flags.bitChild(fCfPasswd, fv).Value.(bool)
-	wret := flags.bitChild(fCfRetain, fv).Value.(bool)
-	wqos := flags.bitChild(fCfQoS, fv)
-	will := flags.bitChild(fCfWill, fv).Value.(bool)
+	uname := d.a.bitChild(flags, fCfUname, fv).Value.(bool)
+	passwd := d.a.bitChild(flags, fCfPasswd, fv).Value.(bool)
+	wret := d.a.bitChild(flags, fCfRetain, fv).Value.(bool)
+	wqos := d.a.bitChild(flags, fCfQoS, fv)
+	will := d.a.bitChild(flags, fCfWill, fv).Value.(bool)
 	cleanDef := fCfClean
 	if p.Version == V5 {
 		cleanDef = fCfClean5
 	}
-	flags.bitChild(cleanDef, fv)
-	if flags.bitChild(fCfReserved, fv).Value.(bool) {
+	d.a.bitChild(flags, cleanDef, fv)
+	if d.a.bitChild(flags, fCfReserved, fv).Value.(bool) {
 		flags.protocol("reserved connect flag is set", "MQTT-3.1.2-3")
 	}
 	wq := wqos.Value.(uint64)
@@ -120,10 +120,10 @@ func (d *decoder) connack() {
 		if flags == nil {
 			return
 		}
-		if r := flags.bitChild(fAckReserved, fv); r.Value.(uint64) != 0 {
+		if r := d.a.bitChild(flags, fAckReserved, fv); r.Value.(uint64) != 0 {
 			r.protocol("reserved acknowledge flags are set", "MQTT-3.2.2-1")
 		}
-		flags.bitChild(fAckSP, fv)
+		d.a.bitChild(flags, fAckSP, fv)
 	}
 	if p.Version == V5 {
 		rc, n := c.u8(fRcConnack)

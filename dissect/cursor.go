@@ -16,6 +16,7 @@ type cursor struct {
 	decl int // where the declared length ends (may be > len(b): truncated)
 	out  *[]*Node
 	dead bool
+	a    *alloc
 }
 
 func (c *cursor) left() int { return c.end - c.pos }
@@ -48,12 +49,12 @@ func (c *cursor) need(n int, what string) bool {
 func (c *cursor) fail(msg, spec string) {
 	e := &Expert{Severity: SevMalformed, Message: msg, Spec: spec, Offset: c.pos}
 	if c.left() > 0 {
-		n := c.add(&Node{Def: fUndecoded, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]})
+		n := c.add(c.a.node(Node{Def: fUndecoded, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]}))
 		e.Length = n.Length
 		n.Expert = append(n.Expert, e)
 		c.pos = c.end
 	} else {
-		c.add(&Node{Def: fTruncated, Offset: c.pos, Expert: []*Expert{e}})
+		c.add(c.a.node(Node{Def: fTruncated, Offset: c.pos, Expert: []*Expert{e}}))
 	}
 	c.dead = true
 }
@@ -66,7 +67,7 @@ func (c *cursor) uint(def *FieldDef, size int) (uint64, *Node) {
 	for _, x := range c.b[c.pos : c.pos+size] {
 		v = v<<8 | uint64(x)
 	}
-	n := c.add(&Node{Def: def, Offset: c.pos, Length: size, Value: v})
+	n := c.add(c.a.node(Node{Def: def, Offset: c.pos, Length: size, Value: v}))
 	c.pos += size
 	return v, n
 }
@@ -89,7 +90,7 @@ func (c *cursor) varint(def *FieldDef) (uint64, *Node) {
 		c.fail(def.Name+": variable byte integer longer than 4 bytes", "MQTT-1.5.5-1")
 		return 0, nil
 	}
-	node := c.add(&Node{Def: def, Offset: c.pos, Length: n, Value: v})
+	node := c.add(c.a.node(Node{Def: def, Offset: c.pos, Length: n, Value: v}))
 	if st == varintNonMinimal {
 		node.protocol(fmt.Sprintf("%s: non-minimal encoding (%d bytes for %d)", def.Name, n, v), "MQTT-1.5.5-1")
 	}
@@ -139,7 +140,7 @@ func (c *cursor) prefixed(lenDef, valDef *FieldDef) ([]byte, *Node) {
 		return nil, nil
 	}
 	raw := c.b[c.pos : c.pos+int(l)]
-	n := c.add(&Node{Def: valDef, Offset: c.pos, Length: int(l)})
+	n := c.add(c.a.node(Node{Def: valDef, Offset: c.pos, Length: int(l)}))
 	if valDef.Kind == KindString {
 		n.Value = string(raw)
 	} else {
@@ -171,7 +172,7 @@ func (c *cursor) rest(def *FieldDef) *Node {
 	if c.dead {
 		return nil
 	}
-	n := c.add(&Node{Def: def, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]})
+	n := c.add(c.a.node(Node{Def: def, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]}))
 	c.pos = c.end
 	return n
 }
@@ -204,9 +205,12 @@ func (n *Node) note(msg, spec string)      { n.addExpert(SevNote, msg, spec) }
 
 // bitChild adds a bit-group child over n's byte, with the masked value
 // shifted down so that QoS 2 reads 2.
-func (n *Node) bitChild(def *FieldDef, b uint64) *Node {
+func (a *alloc) bitChild(n *Node, def *FieldDef, b uint64) *Node {
 	v := (b & def.Mask) >> shiftOf(def.Mask)
-	ch := &Node{Def: def, Offset: n.Offset, Length: n.Length}
+	if n.Children == nil {
+		n.Children = a.kids(bitCount(def.Bits, n))
+	}
+	ch := a.node(Node{Def: def, Offset: n.Offset, Length: n.Length})
 	if def.Kind == KindBool {
 		ch.Value = v != 0
 	} else {
@@ -223,4 +227,15 @@ func shiftOf(mask uint64) uint {
 		s++
 	}
 	return s
+}
+
+// bitCount is how many bit groups a flag byte will get (connect flags: 7).
+func bitCount(bits int, n *Node) int {
+	switch n.Def {
+	case fConFlags:
+		return 7
+	case fSubOpts:
+		return 5
+	}
+	return 4
 }

@@ -40,8 +40,14 @@ func (s *Session) guess(raw []byte, dir Direction) *Packet {
 	}
 	// Re-run the winner on the real session so alias state is kept.
 	p := s.dissectAs(raw, dir, pick.Version, SourceGuess)
-	if pick.Version == V5 && p.v5Evidence && b5 == 0 {
+	// A clear decision is kept for the rest of the connection: 5.0 with
+	// properties or reason codes that parse cleanly, or 3.1.1 where the 5.0
+	// parse broke. Ambiguous packets (a PUBACK) decide nothing.
+	switch {
+	case pick.Version == V5 && p.v5Evidence && b5 == 0:
 		s.Version, s.Source = V5, SourceGuess
+	case pick.Version == V311 && b3 == 0 && b5 >= 100:
+		s.Version, s.Source = V311, SourceGuess
 	}
 	if len(p.Fields) > 0 {
 		p.Fields[0].note("MQTT version guessed as "+p.Version.String()+": no CONNECT seen on this connection", "")
@@ -65,16 +71,22 @@ func badness(p *Packet) int {
 // dissectAs decodes raw with a fixed version (VersionUnknown: CONNECT decides).
 func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSource) *Packet {
 	p := &Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1}
-	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields}
+	a := newAlloc()
+	if s.Reuse {
+		a = s.arena.reset()
+	}
+	p.Fields = a.kids(8)
+	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 	if len(raw) == 0 {
 		c.fail("empty packet", "")
 		p.finish()
 		return p
 	}
 	p.Type, p.Flags = raw[0]>>4, raw[0]&0x0f
-	hdr := c.add(&Node{Def: fHdrFlags, Offset: 0, Length: 1, Value: uint64(raw[0])})
+	hdr := c.add(a.node(Node{Def: fHdrFlags, Offset: 0, Length: 1, Value: uint64(raw[0])}))
 	c.pos = 1
-	s.fixedHeaderFlags(p, hdr)
+	d := &decoder{s: s, p: p, c: c, dir: dir, a: a}
+	d.fixedHeaderFlags(hdr)
 
 	rl, rln := c.varint(fLen)
 	if rln == nil {
@@ -89,7 +101,6 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 	} else {
 		c.end, c.decl = declEnd, declEnd
 	}
-	d := &decoder{s: s, p: p, c: c, dir: dir}
 	d.body()
 	if c.left() > 0 {
 		// After a malformed field the rest cannot be decoded; otherwise it
@@ -103,7 +114,7 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 	}
 	if declEnd < len(raw) {
 		// The caller handed more than one packet's worth: show, do not drop.
-		sub := &cursor{b: raw, pos: declEnd, end: len(raw), decl: len(raw), out: &p.Fields}
+		sub := &cursor{b: raw, pos: declEnd, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 		n := sub.rest(fUndecoded)
 		n.protocol(fmt.Sprintf("%d bytes beyond the remaining length", n.Length), "")
 	}
@@ -113,30 +124,22 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 
 // fixedHeaderFlags adds the bit groups of the first byte and checks the
 // flags the spec fixes for each type (MQTT-2.2.2-1, -2).
-func (s *Session) fixedHeaderFlags(p *Packet, hdr *Node) {
+func (d *decoder) fixedHeaderFlags(hdr *Node) {
+	p := d.p
 	b := uint64(hdr.Value.(uint64))
-	hdr.bitChild(fMsgType, b)
-	show := fmt.Sprintf("0x%02x, Message Type: %s", b, TypeName(p.Type))
+	d.a.bitChild(hdr, fMsgType, b)
+	show := hdrShow[b]
 	switch p.Type {
 	case TypePublish:
-		dup := hdr.bitChild(fDup, b).Value.(bool)
-		qos := hdr.bitChild(fQoS, b)
-		ret := hdr.bitChild(fRetain, b).Value.(bool)
+		dup := d.a.bitChild(hdr, fDup, b).Value.(bool)
+		qos := d.a.bitChild(hdr, fQoS, b)
+		ret := d.a.bitChild(hdr, fRetain, b).Value.(bool)
 		p.QoS, p.Dup, p.Retain = int(qos.Value.(uint64)), dup, ret
 		if p.QoS == 3 {
 			qos.protocol("QoS 3 is reserved: both QoS bits set", "MQTT-3.3.1-4")
 		}
 		if dup && p.QoS == 0 {
 			hdr.protocol("DUP flag set on a QoS 0 message", "MQTT-3.3.1-2")
-		}
-		if p.QoS > 0 {
-			show += ", QoS Level: " + qosLabels[uint64(p.QoS)]
-		}
-		if dup {
-			show += ", DUP"
-		}
-		if ret {
-			show += ", Retain"
 		}
 	default:
 		// PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags fixed at 0010; every
@@ -147,11 +150,11 @@ func (s *Session) fixedHeaderFlags(p *Packet, hdr *Node) {
 			want = 0x2
 		}
 		if want == 0x2 && p.Version == V31 {
-			hdr.bitChild(fDup, b)
-			hdr.bitChild(fQoS, b)
-			hdr.bitChild(fRetainReserved, b)
+			d.a.bitChild(hdr, fDup, b)
+			d.a.bitChild(hdr, fQoS, b)
+			d.a.bitChild(hdr, fRetainReserved, b)
 		} else {
-			hdr.bitChild(fHdrReserved, b)
+			d.a.bitChild(hdr, fHdrReserved, b)
 		}
 		ok := p.Flags == want || (p.Version == V31 && want == 0x2 && p.Flags == 0xA)
 		if !ok {
@@ -176,6 +179,7 @@ type decoder struct {
 	p   *Packet
 	c   *cursor
 	dir Direction
+	a   *alloc
 }
 
 func (d *decoder) body() {
@@ -228,3 +232,25 @@ func (p *Packet) finish() {
 	}
 	p.Info = p.info()
 }
+
+// hdrShow is the display text of every possible first byte, built once:
+// "0x32, Message Type: Publish Message, QoS Level: At least once delivery ...".
+var hdrShow = func() (t [256]string) {
+	for b := range t {
+		typ := uint8(b >> 4)
+		s := fmt.Sprintf("0x%02x, Message Type: %s", b, TypeName(typ))
+		if typ == TypePublish {
+			if q := (b >> 1) & 3; q > 0 {
+				s += ", QoS Level: " + qosLabels[uint64(q)]
+			}
+			if b&0x08 != 0 {
+				s += ", DUP"
+			}
+			if b&0x01 != 0 {
+				s += ", Retain"
+			}
+		}
+		t[b] = s
+	}
+	return t
+}()

@@ -21,7 +21,8 @@ func (d *decoder) properties(def *FieldDef, typ int) *propResult {
 	if c.dead {
 		return res
 	}
-	block := c.add(&Node{Def: def, Offset: c.pos})
+	block := c.add(c.a.node(Node{Def: def, Offset: c.pos}))
+	block.Children = c.a.kids(8)
 	outer := c.out
 	c.out = &block.Children
 	defer func() {
@@ -46,7 +47,7 @@ func (d *decoder) properties(def *FieldDef, typ int) *propResult {
 			return res
 		}
 	}
-	sub := &cursor{b: c.b, pos: c.pos, end: end, decl: c.pos + int(plen), out: c.out}
+	sub := &cursor{b: c.b, pos: c.pos, end: end, decl: c.pos + int(plen), out: c.out, a: c.a}
 	seen := map[uint8]bool{}
 	for !sub.dead && sub.left() > 0 {
 		d.property(sub, typ, seen, res)
@@ -68,7 +69,8 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 		return
 	}
 	spec := propSpecs[uint8(idv)]
-	prop := c.add(&Node{Def: spec.def, Offset: start, PropID: int(spec.id)})
+	prop := c.add(c.a.node(Node{Def: spec.def, Offset: start, PropID: int(spec.id)}))
+	prop.Children = c.a.kids(5)
 	outer := c.out
 	c.out = &prop.Children
 	defer func() {

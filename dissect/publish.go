@@ -70,7 +70,7 @@ func (d *decoder) resolveAlias(tn *Node, props *propResult) {
 		return
 	}
 	p.Topic = t
-	gen := &Node{Def: fAliasTopic, Offset: tn.Offset + tn.Length, Value: t, Generated: true}
+	gen := d.a.node(Node{Def: fAliasTopic, Offset: tn.Offset + tn.Length, Value: t, Generated: true})
 	for i, n := range p.Fields {
 		if n == tn {
 			p.Fields = append(p.Fields[:i+1], append([]*Node{gen}, p.Fields[i+1:]...)...)
@@ -151,7 +151,7 @@ func (d *decoder) subscribe() {
 			return
 		}
 		if p.Version == V5 {
-			subOptions(on, ov)
+			d.subOptions(on, ov)
 		} else if ov&0xfc != 0 || ov&3 == 3 {
 			on.protocol(fmt.Sprintf("requested QoS byte 0x%02x: reserved bits set or QoS 3", ov), "MQTT-3.8.3-4")
 		}
@@ -169,16 +169,16 @@ func fSubQoSFor(v Version) *FieldDef {
 }
 
 // subOptions breaks the MQTT 5 subscription options byte into its bits.
-func subOptions(n *Node, v uint64) {
-	if n.bitChild(fSoQoS, v).Value.(uint64) == 3 {
+func (d *decoder) subOptions(n *Node, v uint64) {
+	if d.a.bitChild(n, fSoQoS, v).Value.(uint64) == 3 {
 		n.protocol("subscription QoS 3 is reserved", "MQTT-3.8.3-2")
 	}
-	n.bitChild(fSoNL, v)
-	n.bitChild(fSoRAP, v)
-	if n.bitChild(fSoRH, v).Value.(uint64) == 3 {
+	d.a.bitChild(n, fSoNL, v)
+	d.a.bitChild(n, fSoRAP, v)
+	if d.a.bitChild(n, fSoRH, v).Value.(uint64) == 3 {
 		n.protocol("retain handling 3 is reserved", "MQTT-3.8.3-2")
 	}
-	if n.bitChild(fSoRes, v).Value.(uint64) != 0 {
+	if d.a.bitChild(n, fSoRes, v).Value.(uint64) != 0 {
 		n.protocol("reserved subscription option bits are set", "MQTT-3.8.3-5")
 	}
 }

@@ -82,7 +82,11 @@ func (o *outputOpts) printer(sys stdio) *render.Printer {
 	case "always":
 		on = true
 	case "auto":
-		if f, ok := sys.out.(*os.File); ok && sys.env("NO_COLOR") == "" && sys.env("TERM") != "dumb" {
+		w := sys.out
+		if fw, ok := w.(*flushWriter); ok {
+			w = fw.term
+		}
+		if f, ok := w.(*os.File); ok && sys.env("NO_COLOR") == "" && sys.env("TERM") != "dumb" {
 			on = isatty.IsTerminal(f.Fd())
 		}
 	}

@@ -105,12 +105,20 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		fs.Usage()
 		return usagef("nothing to read: give -r FILE, -i IFACE or decode HEX")
 	}
+	// Output is buffered (one write per packet would dominate the run
+	// time on large captures), but flushed after every packet when someone
+	// is watching: a live capture or a terminal.
+	out := newFlushWriter(sys.out, o.iface != "" || isTerminalWriter(sys.out))
+	defer out.Flush()
+	sysOut := sys
+	sysOut.out = out
 	pl := &pipeline{
 		opts:     &o,
 		ver:      ver,
 		filter:   filter{types: types, topic: o.topic, client: o.client},
-		pr:       o.out.printer(sys),
-		sys:      sys,
+		pr:       o.out.printer(sysOut),
+		sys:      sysOut,
+		out:      out,
 		sessions: map[int]*connState{},
 	}
 	if o.write != "" {
@@ -131,6 +139,9 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	}
 	if errors.Is(runErr, errEnough) {
 		runErr = nil
+	}
+	if err := out.Flush(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if runErr == nil || st.Frames > 0 {
 		pl.endOfRun(st)
@@ -197,6 +208,8 @@ var errEnough = errors.New("packet count reached")
 type connState struct {
 	sess     *dissect.Session
 	clientOK bool // its CONNECT carried the --client id
+	// addresses as text, per direction, made once per connection
+	addrs [3][2]string
 }
 
 // pipeline dissects, filters and renders capture events.
@@ -209,6 +222,8 @@ type pipeline struct {
 	sessions map[int]*connState
 	first    time.Time
 	wfile    *os.File
+	out      *flushWriter
+	m        render.Meta // reused for every packet
 	w        *capture.PcapWriter
 
 	shown, total, malformed, gaps, notes int
@@ -228,6 +243,8 @@ func (pl *pipeline) event(ev *capture.Event) error {
 	cs := pl.sessions[ev.Stream]
 	if cs == nil {
 		cs = &connState{sess: dissect.NewSession(pl.ver)}
+		// Each packet is rendered before the next is dissected.
+		cs.sess.Reuse = true
 		pl.sessions[ev.Stream] = cs
 	}
 	p := cs.sess.Dissect(ev.Data, ev.Dir)
@@ -242,7 +259,7 @@ func (pl *pipeline) event(ev *capture.Event) error {
 		return nil
 	}
 	pl.shown++
-	if err := pl.render(p, ev); err != nil {
+	if err := pl.render(p, ev, cs); err != nil {
 		return err
 	}
 	if pl.wfile != nil {
@@ -250,22 +267,30 @@ func (pl *pipeline) event(ev *capture.Event) error {
 			return err
 		}
 	}
+	if err := pl.out.packetDone(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
 	if pl.opts.count > 0 && pl.shown >= pl.opts.count {
 		return errEnough
 	}
 	return nil
 }
 
-func (pl *pipeline) meta(ev *capture.Event) *render.Meta {
-	return &render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: ev.Src.String(), Dst: ev.Dst.String(), Stream: ev.Stream}
+func (pl *pipeline) meta(ev *capture.Event, cs *connState) *render.Meta {
+	a := &cs.addrs[ev.Dir]
+	if a[0] == "" {
+		a[0], a[1] = ev.Src.String(), ev.Dst.String()
+	}
+	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
+		Src: a[0], Dst: a[1], Stream: ev.Stream}
+	return &pl.m
 }
 
-func (pl *pipeline) render(p *dissect.Packet, ev *capture.Event) error {
+func (pl *pipeline) render(p *dissect.Packet, ev *capture.Event, cs *connState) error {
 	if pl.opts.quiet {
 		return nil
 	}
-	m := pl.meta(ev)
+	m := pl.meta(ev, cs)
 	var err error
 	if pl.opts.out.format == "json" {
 		err = pl.pr.JSON(p, m)

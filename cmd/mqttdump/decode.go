@@ -53,6 +53,9 @@ func runDecode(args []string, sys stdio) error {
 	if err != nil {
 		return usagef("decode: %v", err)
 	}
+	out := newFlushWriter(sys.out, false)
+	defer out.Flush()
+	sys.out = out
 	pr := o.printer(sys)
 	sess := dissect.NewSession(ver)
 	for i, pkt := range splitPackets(raw) {
@@ -74,6 +77,9 @@ func runDecode(args []string, sys stdio) error {
 		if err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
 }

@@ -14,8 +14,10 @@ import (
 func main() {
 	// SIGINT/SIGTERM cancel the context: captures stop reading, flush what
 	// is in flight and print the end-of-run counts, as tcpdump does.
+	stopProfile := startProfile(os.Getenv("MQTTDUMP_CPUPROFILE"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, env: os.Getenv})
 	stop()
+	stopProfile()
 	os.Exit(code)
 }

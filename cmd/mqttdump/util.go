@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 
@@ -18,4 +20,28 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// flushWriter buffers output and flushes it after each packet when the
+// output is watched live.
+type flushWriter struct {
+	*bufio.Writer
+	term io.Writer // the terminal or pipe underneath, for colour detection
+	each bool
+}
+
+func newFlushWriter(w io.Writer, each bool) *flushWriter {
+	return &flushWriter{Writer: bufio.NewWriterSize(w, 64<<10), term: w, each: each}
+}
+
+func (f *flushWriter) packetDone() error {
+	if f.each {
+		return f.Flush()
+	}
+	return nil
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
 }

@@ -1,0 +1,222 @@
+package capture
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+)
+
+// Page limits for reassembly's out-of-order buffers (a page holds 1900
+// bytes): about 32 MB in total, 4 MB per connection.
+const (
+	maxPagesTotal   = 16384
+	maxPagesPerConn = 2048
+	// frameRefCost is what one FrameRef is charged against MaxBuffered, so a
+	// packet spread over millions of tiny segments hits the limit too.
+	frameRefCost = 128
+	// flushEvery is how often (capture time) old data and idle connections
+	// are flushed.
+	flushEvery = time.Second
+)
+
+// packetSource yields frames in capture order; io.EOF ends the input.
+type packetSource interface {
+	readPacket() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, err error)
+}
+
+// frameCtx travels with a segment's bytes through reassembly (as its
+// AssemblerContext, and in CaptureInfo.AncillaryData, which is the only
+// thing ScatterGather hands back per byte).
+type frameCtx struct {
+	ci   gopacket.CaptureInfo
+	anc  [1]any
+	num  int    // 1-based frame number
+	seq  uint32 // TCP sequence number of the first payload byte
+	real int    // payload bytes captured
+	full int    // payload bytes on the wire (the rest was cut by the snaplen)
+	lt   layers.LinkType
+	data []byte // raw frame copy when Config.KeepFrames
+}
+
+func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// engine turns frames into events. It is single-goroutine by design, so
+// events come out in capture order.
+type engine struct {
+	cfg      Config
+	fn       func(*Event) error
+	err      error // first callback error: stops everything
+	stats    Stats
+	ports    [1024]uint64 // bit set of MQTT ports
+	asm      *reassembly.Assembler
+	frameNo  int
+	now      time.Time
+	nextTick time.Time
+	buffered int // bytes held by framers (see MaxBuffered)
+	cur      *frameCtx
+	curSrc   netip.AddrPort
+	curDst   netip.AddrPort
+	seg      segment
+	tcp      layers.TCP
+	pad      []byte
+	ev       Event
+}
+
+func newEngine(cfg Config, fn func(*Event) error) *engine {
+	e := &engine{cfg: cfg.withDefaults(), fn: fn}
+	for _, p := range e.cfg.Ports {
+		e.ports[p/64] |= 1 << (p % 64)
+	}
+	pool := reassembly.NewStreamPool(&factory{e: e})
+	e.asm = reassembly.NewAssembler(pool)
+	e.asm.MaxBufferedPagesTotal = maxPagesTotal
+	e.asm.MaxBufferedPagesPerConnection = maxPagesPerConn
+	return e
+}
+
+func (e *engine) isPort(p uint16) bool { return e.ports[p/64]&(1<<(p%64)) != 0 }
+
+// run reads src to the end, the context's end or the first callback error.
+// A read error comes back after everything before it has been delivered.
+func (e *engine) run(ctx context.Context, src packetSource) error {
+	var readErr error
+	for i := 0; ; i++ {
+		if i&63 == 0 && ctx.Err() != nil {
+			e.stats.Interrupted = true
+			break
+		}
+		data, ci, lt, err := src.readPacket()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil { // a live read ended by cancellation
+				e.stats.Interrupted = true
+				break
+			}
+			readErr = err
+			break
+		}
+		if !supportedLink(lt) {
+			readErr = unsupportedLinkError(lt)
+			break
+		}
+		if e.stats.Frames == 0 { // pcapng: known only once a packet names its interface
+			e.stats.LinkType = lt
+		}
+		e.handle(data, ci, lt)
+		if e.err != nil {
+			return e.err
+		}
+	}
+	e.asm.FlushAll()
+	if e.err != nil {
+		return e.err
+	}
+	return readErr
+}
+
+// handle processes one frame.
+func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) {
+	e.frameNo++
+	e.stats.Frames++
+	if e.stats.FirstTime.IsZero() {
+		e.stats.FirstTime = ci.Timestamp
+	}
+	e.stats.LastTime = ci.Timestamp
+	e.now = ci.Timestamp
+	defer e.tick(ci.Timestamp)
+
+	s := &e.seg
+	switch decodeFrame(lt, data, s) {
+	case decOther:
+		e.stats.NonTCP++
+		return
+	case decTruncated:
+		e.stats.Truncated++
+		return
+	}
+	sp, dp := binary.BigEndian.Uint16(s.tcp[0:]), binary.BigEndian.Uint16(s.tcp[2:])
+	if !e.isPort(sp) && !e.isPort(dp) {
+		e.stats.OtherTCP++
+		return
+	}
+	if err := e.tcp.DecodeFromBytes(s.tcp, gopacket.NilDecodeFeedback); err != nil {
+		e.stats.NonTCP++
+		return
+	}
+	hl := int(e.tcp.DataOffset) * 4
+	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt}
+	if e.tcp.SYN {
+		c.seq++
+	}
+	c.ci = ci
+	c.ci.AncillaryData = c.anc[:]
+	c.anc[0] = c
+	if c.real < c.full {
+		// Cut by the snaplen: reassembly gets placeholder bytes so the
+		// stream moves on at once; the framer reports them as a gap.
+		e.stats.Truncated++
+		if cap(e.pad) < c.full {
+			e.pad = make([]byte, c.full)
+		}
+		e.pad = e.pad[:c.full]
+		clear(e.pad[copy(e.pad, e.tcp.Payload):])
+		e.tcp.Payload = e.pad
+	}
+	if e.cfg.KeepFrames {
+		c.data = append([]byte(nil), data...)
+	}
+	e.cur = c
+	e.curSrc, e.curDst = netip.AddrPortFrom(s.src, sp), netip.AddrPortFrom(s.dst, dp)
+	et := layers.EndpointIPv4
+	if s.v6 {
+		et = layers.EndpointIPv6
+	}
+	e.asm.AssembleWithContext(gopacket.NewFlow(et, s.srcRaw, s.dstRaw), &e.tcp, c)
+}
+
+// tick flushes, by capture time, out-of-order data that waited GapWait for
+// a missing segment and connections idle for IdleFlush, so memory stays flat.
+func (e *engine) tick(ts time.Time) {
+	if e.err != nil || !ts.After(e.nextTick) {
+		return
+	}
+	if !e.nextTick.IsZero() {
+		e.asm.FlushWithOptions(reassembly.FlushOptions{T: ts.Add(-e.cfg.GapWait), TC: ts.Add(-e.cfg.IdleFlush)})
+	}
+	e.nextTick = ts.Add(flushEvery)
+}
+
+// deliver hands ev to the callback unless an earlier one failed.
+func (e *engine) deliver(ev *Event) {
+	if e.err != nil {
+		return
+	}
+	switch ev.Kind {
+	case EventPacket:
+		e.stats.Packets++
+	case EventGap:
+		e.stats.Gaps++
+	}
+	e.err = e.fn(ev)
+}
+
+// factory creates a stream per TCP connection on the MQTT ports.
+type factory struct{ e *engine }
+
+func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
+	e := f.e
+	s := &stream{e: e, index: e.stats.Connections}
+	e.stats.Connections++
+	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	toServer := e.isPort(dp) && (!e.isPort(sp) || dp <= sp)
+	s.init(toServer, e.curSrc, e.curDst)
+	return s
+}

@@ -1,0 +1,128 @@
+//go:build linux
+
+package capture
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Live is a capture on a Linux interface through an AF_PACKET socket (pure
+// Go, no libpcap) with a kernel filter for the MQTT ports.
+type Live struct {
+	iface   string
+	cfg     Config
+	h       *pcapgo.EthernetHandle
+	snaplen int
+
+	mu      sync.Mutex // guards the handle's close and the drop counters
+	closed  bool
+	seen    int
+	dropped int
+}
+
+// OpenLive opens iface for capture of cfg.Ports (snaplen <= 0: 262144).
+// Refused permissions become "capturing on eth0 needs root or CAP_NET_RAW";
+// an unknown name lists the interfaces that exist.
+func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {
+	cfg = cfg.withDefaults()
+	if _, err := net.InterfaceByName(iface); err != nil {
+		return nil, unknownInterface(iface)
+	}
+	filter, err := portFilter(cfg.Ports)
+	if err != nil {
+		return nil, fmt.Errorf("capturing on %s: %w", iface, err)
+	}
+	h, err := pcapgo.NewEthernetHandle(iface)
+	if err != nil {
+		// pcapgo formats the errno with %s, so match its text.
+		if isPermission(err) {
+			return nil, fmt.Errorf("capturing on %s needs root or CAP_NET_RAW", iface)
+		}
+		return nil, fmt.Errorf("capturing on %s: %w", iface, err)
+	}
+	if snaplen <= 0 || snaplen > maxRecord {
+		snaplen = maxRecord
+	}
+	if err := h.SetCaptureLength(snaplen); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("capturing on %s: set snaplen %d: %w", iface, snaplen, err)
+	}
+	if err := h.SetBPF(filter); err != nil {
+		h.Close()
+		if isPermission(err) {
+			return nil, fmt.Errorf("capturing on %s needs root or CAP_NET_RAW", iface)
+		}
+		return nil, fmt.Errorf("capturing on %s: attach filter: %w", iface, err)
+	}
+	return &Live{iface: iface, cfg: cfg, h: h, snaplen: snaplen}, nil
+}
+
+func isPermission(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, syscall.EPERM.Error()) || strings.Contains(s, syscall.EACCES.Error())
+}
+
+// Run captures until ctx is cancelled (then what is in flight is flushed
+// and delivered) or fn returns an error. Stats.Dropped is the kernel's
+// drop count.
+func (l *Live) Run(ctx context.Context, fn func(*Event) error) (Stats, error) {
+	e := newEngine(l.cfg, fn)
+	e.stats.LinkType, e.stats.Snaplen = layers.LinkTypeEthernet, l.snaplen
+	// A blocked read only ends when the socket closes.
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	err := e.run(ctx, liveSource{l})
+	l.collectStats()
+	l.mu.Lock()
+	e.stats.Dropped = l.dropped
+	l.mu.Unlock()
+	if err != nil {
+		return e.stats, fmt.Errorf("capturing on %s: %w", l.iface, err)
+	}
+	return e.stats, nil
+}
+
+// collectStats adds the kernel counters (reset on every read) to the totals.
+func (l *Live) collectStats() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	if st, err := l.h.Stats(); err == nil {
+		l.seen += int(st.Packets)
+		l.dropped += int(st.Drops)
+	}
+}
+
+// Close releases the socket; it may be called more than once.
+func (l *Live) Close() error {
+	l.collectStats()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	if err := l.h.Close(); err != nil {
+		return fmt.Errorf("close capture on %s: %w", l.iface, err)
+	}
+	return nil
+}
+
+type liveSource struct{ l *Live }
+
+func (s liveSource) readPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	data, ci, err := s.l.h.ZeroCopyReadPacketData()
+	ci.AncillaryData = nil
+	return data, ci, layers.LinkTypeEthernet, err
+}

@@ -1,0 +1,121 @@
+//go:build linux
+
+package capture
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestOpenLiveUnknownInterface(t *testing.T) {
+	_, err := OpenLive("no-such-if0", Config{}, 0)
+	if err == nil || !strings.Contains(err.Error(), `no interface "no-such-if0"`) || !strings.Contains(err.Error(), "lo") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestIsPermission(t *testing.T) {
+	if !isPermission(errors.New("couldn't open packet socket: operation not permitted")) ||
+		!isPermission(errors.New("x: permission denied")) || isPermission(errors.New("no such device")) {
+		t.Error("isPermission misjudges")
+	}
+}
+
+func TestInterfaces(t *testing.T) {
+	ifs, err := Interfaces()
+	if err != nil || len(ifs) == 0 {
+		t.Fatalf("%v, %d interfaces", err, len(ifs))
+	}
+}
+
+// TestLiveLoopback captures a real TCP exchange on 127.0.0.1 (needs root
+// or CAP_NET_RAW; skipped otherwise).
+func TestLiveLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	live, err := OpenLive("lo", Config{Ports: []uint16{port}}, 0)
+	if err != nil {
+		if strings.Contains(err.Error(), "needs root") {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	defer live.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var evs []got
+	seen := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	var st Stats
+	go func() {
+		var err error
+		st, err = live.Run(ctx, func(ev *Event) error {
+			mu.Lock()
+			evs = append(evs, copyEvent(ev))
+			mu.Unlock()
+			seen <- struct{}{}
+			return nil
+		})
+		done <- err
+	}()
+
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		io.ReadAtLeast(c, buf, len(connect("live")))
+		c.Write(connack())
+		io.Copy(io.Discard, c)
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write(connect("live"))
+	io.ReadFull(conn, make([]byte, 4))
+	conn.Write(append(pingreq(), publish("x", 3)[:3]...)) // a partial packet in flight
+
+	deadline := time.After(20 * time.Second)
+	for n := 0; n < 3; {
+		select {
+		case <-seen:
+			n++
+		case <-deadline:
+			t.Fatalf("only %d events captured", n)
+		}
+	}
+	cancel()
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	samePackets(t, packetsOf(evs), connect("live"), connack(), pingreq(), publish("x", 3)[:3])
+	if !st.Interrupted || st.Frames < 4 {
+		t.Errorf("stats %+v", st)
+	}
+	if err := live.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+}
