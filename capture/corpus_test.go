@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-const corpusDir = "/work/shared/corpus"
+	"github.com/mqttdump/mqttdump/internal/testenv"
+)
 
 // corpusRow is one line of SOURCES.md: what tshark counted in a file.
 type corpusRow struct {
@@ -18,7 +18,7 @@ type corpusRow struct {
 	frames, msgs int
 }
 
-func corpusRows(t *testing.T) []corpusRow {
+func corpusRows(t *testing.T, corpusDir string) []corpusRow {
 	f, err := os.Open(filepath.Join(corpusDir, "SOURCES.md"))
 	if err != nil {
 		t.Skipf("no corpus: %v", err)
@@ -47,10 +47,8 @@ func corpusRows(t *testing.T) []corpusRow {
 // as many MQTT packets as tshark found (differences are listed in
 // corpusDiffs with the reason).
 func TestCorpus(t *testing.T) {
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skip("no corpus")
-	}
-	rows := corpusRows(t)
+	corpusDir := testenv.Corpus(t)
+	rows := corpusRows(t, corpusDir)
 	if len(rows) < 40 {
 		t.Fatalf("parsed only %d rows of SOURCES.md", len(rows))
 	}

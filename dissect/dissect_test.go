@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mqttdump/mqttdump/internal/testenv"
 )
 
 func mustHex(t testing.TB, s string) []byte {
@@ -276,9 +279,9 @@ func TestTopicAliasPerDirection(t *testing.T) {
 // under mqtt.property., or is one of Wireshark's generic names.
 func TestAbbreviationsAreWiresharks(t *testing.T) {
 	known := map[string]bool{"data.data": true, "_ws.malformed": true}
-	f, err := os.Open("../../shared/reference/tshark-mqtt-fields.txt")
+	f, err := os.Open(filepath.Join(testenv.Reference(t), "tshark-mqtt-fields.txt"))
 	if err != nil {
-		t.Skipf("reference list not found (a clone without shared/): %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

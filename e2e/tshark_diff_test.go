@@ -30,11 +30,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqttdump/mqttdump/internal/testenv"
 	"github.com/mqttdump/mqttdump/internal/tsharkjson"
 )
 
 const (
-	tsDefaultCorpus = "/work/shared/corpus"
 	tsAllowlistFile = "tshark_allowlist.txt"
 	tsAbsent        = "<absent>" // ours, where mqttdump has no such field or packet
 	tsMaxShown      = 40         // differences printed per capture; all go to the summary file
@@ -418,7 +418,7 @@ func TestTsharkDiff(t *testing.T) {
 	}
 	corpus := os.Getenv("MQTTDUMP_CORPUS")
 	if corpus == "" {
-		corpus = tsDefaultCorpus
+		corpus = testenv.Corpus(t)
 	}
 	captures, err := tsFindCaptures("../samples", corpus)
 	if err != nil {
