@@ -329,9 +329,15 @@ func (f *framer) reserve(n int) bool {
 
 // dropBuf forgets the packet in progress (its frames too), releasing big
 // buffers so an idle connection does not pin memory.
+// keptBuffer is the largest packet buffer a direction keeps between packets.
+const keptBuffer = 2 << 10
+
 func (f *framer) dropBuf() {
 	f.s.e.buffered -= len(f.buf)
-	if cap(f.buf) > 64<<10 {
+	// Keep a small buffer for the next split packet; a large one would be
+	// held by every idle connection, which is what makes memory grow with
+	// the number of connections a capture has open.
+	if cap(f.buf) > keptBuffer {
 		f.buf = nil
 	} else {
 		f.buf = f.buf[:0]

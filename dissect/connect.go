@@ -19,7 +19,7 @@ func (d *decoder) connect() {
 	case V31, V311, V5:
 		p.Version = Version(lvl)
 	default:
-		lvlNode.protocol(fmt.Sprintf("unknown protocol level %d; decoding as 3.1.1", lvl), "MQTT-3.1.2-2")
+		d.a.protocol(lvlNode, fmt.Sprintf("unknown protocol level %d; decoding as 3.1.1", lvl), "MQTT-3.1.2-2")
 		p.Version = V311
 	}
 	want := "MQTT"
@@ -27,7 +27,7 @@ func (d *decoder) connect() {
 		want = "MQIsdp"
 	}
 	if name != want {
-		nameNode.protocol(fmt.Sprintf("protocol name %q does not match level %d (expected %q)", name, lvl, want), "MQTT-3.1.2-1")
+		d.a.protocol(nameNode, fmt.Sprintf("protocol name %q does not match level %d (expected %q)", name, lvl, want), "MQTT-3.1.2-1")
 	}
 
 	fv, flags := c.u8(fConFlags)
@@ -45,20 +45,20 @@ func (d *decoder) connect() {
 	}
 	d.a.bitChild(flags, cleanDef, fv)
 	if d.a.bitChild(flags, fCfReserved, fv).Value.(bool) {
-		flags.protocol("reserved connect flag is set", "MQTT-3.1.2-3")
+		d.a.protocol(flags, "reserved connect flag is set", "MQTT-3.1.2-3")
 	}
 	wq := wqos.Value.(uint64)
 	switch {
 	case wq == 3:
-		wqos.protocol("will QoS 3 is reserved", "MQTT-3.1.2-14")
+		d.a.protocol(wqos, "will QoS 3 is reserved", "MQTT-3.1.2-14")
 	case !will && wq != 0:
-		wqos.protocol("will QoS must be 0 when the will flag is 0", "MQTT-3.1.2-13")
+		d.a.protocol(wqos, "will QoS must be 0 when the will flag is 0", "MQTT-3.1.2-13")
 	}
 	if !will && wret {
-		flags.protocol("will retain must be 0 when the will flag is 0", "MQTT-3.1.2-15")
+		d.a.protocol(flags, "will retain must be 0 when the will flag is 0", "MQTT-3.1.2-15")
 	}
 	if passwd && !uname && p.Version != V5 {
-		flags.protocol("password flag set without user name flag", "MQTT-3.1.2-22")
+		d.a.protocol(flags, "password flag set without user name flag", "MQTT-3.1.2-22")
 	}
 	flags.Show = fmt.Sprintf("0x%02x%s", fv, setFlagNames(flags))
 
@@ -72,7 +72,7 @@ func (d *decoder) connect() {
 	}
 	p.ClientID = id
 	if id == "" && p.Version == V31 {
-		idNode.protocol("MQTT 3.1 requires a client identifier of 1 to 23 characters", "3.1 §3.1")
+		d.a.protocol(idNode, "MQTT 3.1 requires a client identifier of 1 to 23 characters", "3.1 §3.1")
 	}
 	if will {
 		if p.Version == V5 {
@@ -121,7 +121,7 @@ func (d *decoder) connack() {
 			return
 		}
 		if r := d.a.bitChild(flags, fAckReserved, fv); r.Value.(uint64) != 0 {
-			r.protocol("reserved acknowledge flags are set", "MQTT-3.2.2-1")
+			d.a.protocol(r, "reserved acknowledge flags are set", "MQTT-3.2.2-1")
 		}
 		d.a.bitChild(flags, fAckSP, fv)
 	}
@@ -132,7 +132,7 @@ func (d *decoder) connack() {
 		}
 		p.Reason = int(rc)
 		p.v5Evidence = true
-		checkReason(n, rc)
+		d.checkReason(n, rc)
 		d.properties(fProps, TypeConnack)
 		return
 	}
@@ -142,13 +142,13 @@ func (d *decoder) connack() {
 	}
 	p.Reason = int(rc)
 	if rc > 5 {
-		n.protocol(fmt.Sprintf("return code %d is reserved", rc), "MQTT-3.2.2-6")
+		d.a.protocol(n, fmt.Sprintf("return code %d is reserved", rc), "MQTT-3.2.2-6")
 	}
 }
 
 // checkReason flags a reason code the packet type does not define.
-func checkReason(n *Node, rc uint64) {
+func (d *decoder) checkReason(n *Node, rc uint64) {
 	if _, ok := n.Def.Label(rc); !ok {
-		n.protocol(fmt.Sprintf("reason code 0x%02x is not defined for this packet type", rc), "5.0 §2.4")
+		d.a.protocol(n, fmt.Sprintf("reason code 0x%02x is not defined for this packet type", rc), "5.0 §2.4")
 	}
 }

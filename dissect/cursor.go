@@ -23,7 +23,9 @@ func (c *cursor) left() int { return c.end - c.pos }
 
 // add appends n to the current node list.
 func (c *cursor) add(n *Node) *Node {
-	*c.out = append(*c.out, n)
+	if !c.a.noTree {
+		*c.out = append(*c.out, n)
+	}
 	return n
 }
 
@@ -47,15 +49,14 @@ func (c *cursor) need(n int, what string) bool {
 // fail marks the rest of the bounded area as undecoded, with a malformed
 // finding, and stops the cursor.
 func (c *cursor) fail(msg, spec string) {
-	e := &Expert{Severity: SevMalformed, Message: msg, Spec: spec, Offset: c.pos}
+	var n *Node
 	if c.left() > 0 {
-		n := c.add(c.a.node(Node{Def: fUndecoded, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]}))
-		e.Length = n.Length
-		n.Expert = append(n.Expert, e)
+		n = c.add(c.a.node(Node{Def: fUndecoded, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]}))
 		c.pos = c.end
 	} else {
-		c.add(c.a.node(Node{Def: fTruncated, Offset: c.pos, Expert: []*Expert{e}}))
+		n = c.add(c.a.node(Node{Def: fTruncated, Offset: c.pos}))
 	}
+	c.a.malformed(n, msg, spec)
 	c.dead = true
 }
 
@@ -92,7 +93,7 @@ func (c *cursor) varint(def *FieldDef) (uint64, *Node) {
 	}
 	node := c.add(c.a.node(Node{Def: def, Offset: c.pos, Length: n, Value: v}))
 	if st == varintNonMinimal {
-		node.protocol(fmt.Sprintf("%s: non-minimal encoding (%d bytes for %d)", def.Name, n, v), "MQTT-1.5.5-1")
+		c.a.protocol(node, fmt.Sprintf("%s: non-minimal encoding (%d bytes for %d)", def.Name, n, v), "MQTT-1.5.5-1")
 	}
 	c.pos += n
 	return v, node
@@ -136,7 +137,7 @@ func (c *cursor) prefixed(lenDef, valDef *FieldDef) ([]byte, *Node) {
 		return nil, nil
 	}
 	if !c.need(int(l), valDef.Name) {
-		ln.malformed(fmt.Sprintf("%s %d runs past the end of the %s", lenDef.Name, l, c.scope()), "")
+		c.a.malformed(ln, fmt.Sprintf("%s %d runs past the end of the %s", lenDef.Name, l, c.scope()), "")
 		return nil, nil
 	}
 	raw := c.b[c.pos : c.pos+int(l)]
@@ -156,7 +157,7 @@ func (c *cursor) str(lenDef, valDef *FieldDef) (string, *Node) {
 	if n == nil {
 		return "", nil
 	}
-	checkUTF8(n, raw)
+	c.checkUTF8(n, raw)
 	return n.Value.(string), n
 }
 
@@ -179,42 +180,49 @@ func (c *cursor) rest(def *FieldDef) *Node {
 
 // checkUTF8 applies the rules for UTF-8 encoded strings: well-formed, no
 // U+0000 (MQTT-1.5.4-1, -2); control characters are only worth a note.
-func checkUTF8(n *Node, raw []byte) {
+func (c *cursor) checkUTF8(n *Node, raw []byte) {
 	if !utf8.Valid(raw) {
-		n.protocol(n.Def.Name+" is not valid UTF-8", "MQTT-1.5.4-1")
+		c.a.protocol(n, n.Def.Name+" is not valid UTF-8", "MQTT-1.5.4-1")
 		return
 	}
 	for _, r := range string(raw) {
 		if r == 0 {
-			n.protocol(n.Def.Name+" contains U+0000", "MQTT-1.5.4-2")
+			c.a.protocol(n, n.Def.Name+" contains U+0000", "MQTT-1.5.4-2")
 			return
 		}
 		if (r >= 0xD800 && r <= 0xDFFF) || r == 0xFFFE || r == 0xFFFF {
-			n.protocol(n.Def.Name+" contains a non-character or surrogate", "MQTT-1.5.4-1")
+			c.a.protocol(n, n.Def.Name+" contains a non-character or surrogate", "MQTT-1.5.4-1")
 			return
 		}
 	}
 }
 
-func (n *Node) addExpert(sev Severity, msg, spec string) {
-	n.Expert = append(n.Expert, &Expert{Severity: sev, Message: msg, Spec: spec, Offset: n.Offset, Length: n.Length})
+// expert records a finding on its node and in the packet's list, so the
+// list costs no tree walk and survives the facts-only mode.
+func (a *alloc) expert(n *Node, sev Severity, msg, spec string) {
+	e := &Expert{Severity: sev, Message: msg, Spec: spec, Offset: n.Offset, Length: n.Length}
+	n.Expert = append(n.Expert, e)
+	a.experts = append(a.experts, e)
 }
-func (n *Node) malformed(msg, spec string) { n.addExpert(SevMalformed, msg, spec) }
-func (n *Node) protocol(msg, spec string)  { n.addExpert(SevProtocol, msg, spec) }
-func (n *Node) note(msg, spec string)      { n.addExpert(SevNote, msg, spec) }
+func (a *alloc) malformed(n *Node, msg, spec string) { a.expert(n, SevMalformed, msg, spec) }
+func (a *alloc) protocol(n *Node, msg, spec string)  { a.expert(n, SevProtocol, msg, spec) }
+func (a *alloc) note(n *Node, msg, spec string)      { a.expert(n, SevNote, msg, spec) }
 
 // bitChild adds a bit-group child over n's byte, with the masked value
 // shifted down so that QoS 2 reads 2.
 func (a *alloc) bitChild(n *Node, def *FieldDef, b uint64) *Node {
 	v := (b & def.Mask) >> shiftOf(def.Mask)
-	if n.Children == nil {
-		n.Children = a.kids(bitCount(def.Bits, n))
-	}
 	ch := a.node(Node{Def: def, Offset: n.Offset, Length: n.Length})
 	if def.Kind == KindBool {
 		ch.Value = v != 0
 	} else {
 		ch.Value = v
+	}
+	if a.noTree {
+		return ch
+	}
+	if n.Children == nil {
+		n.Children = a.kids(bitCount(def.Bits, n))
 	}
 	n.Children = append(n.Children, ch)
 	return ch

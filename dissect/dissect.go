@@ -1,6 +1,9 @@
 package dissect
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // Dissect decodes one MQTT control packet. raw starts at the fixed header
 // and holds at most one packet (fewer bytes than declared is allowed: the
@@ -49,9 +52,6 @@ func (s *Session) guess(raw []byte, dir Direction) *Packet {
 	case pick.Version == V311 && b3 == 0 && b5 >= 100:
 		s.Version, s.Source = V311, SourceGuess
 	}
-	if len(p.Fields) > 0 {
-		p.Fields[0].note("MQTT version guessed as "+p.Version.String()+": no CONNECT seen on this connection", "")
-	}
 	return p
 }
 
@@ -71,26 +71,38 @@ func badness(p *Packet) int {
 // dissectAs decodes raw with a fixed version (VersionUnknown: CONNECT decides).
 func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSource) *Packet {
 	p := &Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1}
-	a := newAlloc()
-	if s.Reuse {
-		a = s.arena.reset()
+	var a *alloc
+	switch {
+	case s.Arena != nil:
+		a = s.Arena.a.reset()
+	case s.FactsOnly:
+		if s.own == nil {
+			s.own = NewArena()
+		}
+		a = s.own.a.reset()
+	default:
+		a = newAlloc()
 	}
+	a.noTree = s.FactsOnly
 	p.Fields = a.kids(8)
 	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 	if len(raw) == 0 {
 		c.fail("empty packet", "")
-		p.finish()
+		p.finish(a)
 		return p
 	}
 	p.Type, p.Flags = raw[0]>>4, raw[0]&0x0f
 	hdr := c.add(a.node(Node{Def: fHdrFlags, Offset: 0, Length: 1, Value: uint64(raw[0])}))
 	c.pos = 1
-	d := &decoder{s: s, p: p, c: c, dir: dir, a: a}
+	d := &decoder{s: s, p: p, c: c, dir: dir, a: a, hdr: hdr}
 	d.fixedHeaderFlags(hdr)
+	if src == SourceGuess {
+		a.note(hdr, "MQTT version guessed as "+v.String()+": no CONNECT seen on this connection", "")
+	}
 
 	rl, rln := c.varint(fLen)
 	if rln == nil {
-		p.finish()
+		p.finish(a)
 		return p
 	}
 	p.RemainingLength = int(rl)
@@ -109,16 +121,16 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 		c.dead = false
 		n := c.rest(fUndecoded)
 		if !wasDead {
-			n.protocol(fmt.Sprintf("%d bytes left over after the last field", n.Length), "")
+			d.a.protocol(n, fmt.Sprintf("%d bytes left over after the last field", n.Length), "")
 		}
 	}
 	if declEnd < len(raw) {
 		// The caller handed more than one packet's worth: show, do not drop.
 		sub := &cursor{b: raw, pos: declEnd, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 		n := sub.rest(fUndecoded)
-		n.protocol(fmt.Sprintf("%d bytes beyond the remaining length", n.Length), "")
+		d.a.protocol(n, fmt.Sprintf("%d bytes beyond the remaining length", n.Length), "")
 	}
-	p.finish()
+	p.finish(a)
 	return p
 }
 
@@ -136,10 +148,10 @@ func (d *decoder) fixedHeaderFlags(hdr *Node) {
 		ret := d.a.bitChild(hdr, fRetain, b).Value.(bool)
 		p.QoS, p.Dup, p.Retain = int(qos.Value.(uint64)), dup, ret
 		if p.QoS == 3 {
-			qos.protocol("QoS 3 is reserved: both QoS bits set", "MQTT-3.3.1-4")
+			d.a.protocol(qos, "QoS 3 is reserved: both QoS bits set", "MQTT-3.3.1-4")
 		}
 		if dup && p.QoS == 0 {
-			hdr.protocol("DUP flag set on a QoS 0 message", "MQTT-3.3.1-2")
+			d.a.protocol(hdr, "DUP flag set on a QoS 0 message", "MQTT-3.3.1-2")
 		}
 	default:
 		// PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags fixed at 0010; every
@@ -167,7 +179,7 @@ func (d *decoder) fixedHeaderFlags(hdr *Node) {
 			case TypeUnsubscribe:
 				spec = "MQTT-3.10.1-1"
 			}
-			hdr.protocol(fmt.Sprintf("fixed header flags must be %04b for %s, got %04b", want, TypeName(p.Type), p.Flags), spec)
+			d.a.protocol(hdr, fmt.Sprintf("fixed header flags must be %04b for %s, got %04b", want, TypeName(p.Type), p.Flags), spec)
 		}
 	}
 	hdr.Show = show
@@ -180,6 +192,7 @@ type decoder struct {
 	c   *cursor
 	dir Direction
 	a   *alloc
+	hdr *Node // the fixed header: findings about the whole packet go here
 }
 
 func (d *decoder) body() {
@@ -216,15 +229,20 @@ func (d *decoder) body() {
 }
 
 func (d *decoder) reservedType(msg, spec string) {
-	d.p.Fields[0].protocol(msg, spec)
+	d.a.protocol(d.hdr, msg, spec)
 	if d.c.left() > 0 {
 		d.c.rest(fUndecoded)
 	}
 }
 
 // finish fills the summary facts that depend on the whole tree.
-func (p *Packet) finish() {
-	for _, e := range p.Experts() {
+func (p *Packet) finish(a *alloc) {
+	p.experts, p.collected = a.experts, true
+	if len(p.experts) > 1 {
+		// Wire order, as a reader of the breakdown meets them.
+		sort.SliceStable(p.experts, func(i, j int) bool { return p.experts[i].Offset < p.experts[j].Offset })
+	}
+	for _, e := range p.experts {
 		if e.Severity == SevMalformed {
 			p.Malformed = true
 			break

@@ -2,6 +2,8 @@ package dissect
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +84,51 @@ func FuzzFrame(f *testing.F) {
 				t.Fatalf("packet %d differs", i)
 			}
 		}
+	})
+}
+
+// facts is what the facts-only mode must reproduce exactly.
+func facts(p *Packet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %d %v %v rl=%d miss=%d info=%q id=%d qos=%d r=%v d=%v topic=%q filters=%q client=%q reason=%d payload=%d malformed=%v\n",
+		p.Type, p.Flags, p.Version, p.VersionSource, p.RemainingLength, p.Missing, p.Info, p.PacketID, p.QoS,
+		p.Retain, p.Dup, p.Topic, p.Filters, p.ClientID, p.Reason, p.Payload, p.Malformed)
+	for _, e := range p.Experts() {
+		fmt.Fprintf(&b, "%s\n", e)
+	}
+	return b.String()
+}
+
+// checkFactsOnly dissects raw twice on fresh sessions, with and without the
+// tree, and compares the facts.
+func checkFactsOnly(t testing.TB, v Version, raw []byte) {
+	t.Helper()
+	full := NewSession(v)
+	lite := NewSession(v)
+	lite.FactsOnly = true
+	for i := 0; i < 2; i++ {
+		want := facts(full.Dissect(raw, ToServer))
+		got := facts(lite.Dissect(raw, ToServer))
+		if want != got {
+			t.Fatalf("facts-only differs for % x:\nfull: %s\nlite: %s", raw, want, got)
+		}
+	}
+}
+
+func TestFactsOnlyMatchesFull(t *testing.T) {
+	for _, c := range cases {
+		for _, v := range []Version{VersionUnknown, V31, V311, V5} {
+			checkFactsOnly(t, v, mustHex(t, c.hex))
+		}
+	}
+}
+
+func FuzzFactsOnly(f *testing.F) {
+	for _, c := range cases {
+		f.Add(byte(5), mustHex(f, c.hex))
+		f.Add(byte(0), mustHex(f, c.hex))
+	}
+	f.Fuzz(func(t *testing.T, v byte, raw []byte) {
+		checkFactsOnly(t, Version(v%6), raw)
 	})
 }

@@ -117,10 +117,16 @@ type Packet struct {
 	// v5Evidence: the body used something only MQTT 5 has (properties,
 	// reason codes); it makes a guessed 5.0 believable.
 	v5Evidence bool
+
+	experts   []*Expert // findings as the dissector made them
+	collected bool      // experts is complete (the packet came from Dissect)
 }
 
-// Experts returns every expert finding in the tree, in wire order of the nodes.
+// Experts returns every expert finding of the packet in wire order.
 func (p *Packet) Experts() []*Expert {
+	if p.collected {
+		return p.experts
+	}
 	var out []*Expert
 	for _, f := range p.Fields {
 		f.Walk(func(n *Node) { out = append(out, n.Expert...) })

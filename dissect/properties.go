@@ -42,7 +42,7 @@ func (d *decoder) properties(def *FieldDef, typ int) *propResult {
 			// The packet is cut short (capture truncated); decode what is here.
 			end = c.end
 		} else {
-			pn.malformed(fmt.Sprintf("property length %d runs past the end of the packet (%d bytes left)", plen, c.left()), "5.0 §2.2.2.1")
+			d.a.malformed(pn, fmt.Sprintf("property length %d runs past the end of the packet (%d bytes left)", plen, c.left()), "5.0 §2.2.2.1")
 			c.fail("properties cut short", "")
 			return res
 		}
@@ -64,7 +64,7 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 	idv, _, st := readVarint(c.b[c.pos:c.end])
 	if st == varintShort || st == varintTooLong || idv > 0xff || propSpecs[uint8(idv)] == nil {
 		n := c.rest(fPropUnk)
-		n.malformed(fmt.Sprintf("unknown property identifier 0x%02x: the rest of the properties cannot be decoded", c.b[start]), "5.0 §2.2.2.2")
+		d.a.malformed(n, fmt.Sprintf("unknown property identifier 0x%02x: the rest of the properties cannot be decoded", c.b[start]), "5.0 §2.2.2.2")
 		c.dead = true
 		return
 	}
@@ -85,10 +85,10 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 		if typ == willPacket {
 			where = "Will Properties"
 		}
-		prop.protocol(fmt.Sprintf("%s is not allowed in %s", spec.name, where), "5.0 §2.2.2.2")
+		d.a.protocol(prop, fmt.Sprintf("%s is not allowed in %s", spec.name, where), "5.0 §2.2.2.2")
 	}
 	if seen[spec.id] && !spec.multi {
-		prop.protocol(fmt.Sprintf("%s appears more than once", spec.name), "5.0 §2.2.2.2")
+		d.a.protocol(prop, fmt.Sprintf("%s appears more than once", spec.name), "5.0 §2.2.2.2")
 	}
 	seen[spec.id] = true
 
@@ -103,7 +103,7 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 			prop.Show = qosLabels[v] + fmt.Sprintf(" (%d)", v)
 		}
 		if v > 1 {
-			prop.protocol(fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), "5.0 §3")
+			d.a.protocol(prop, fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), "5.0 §3")
 		}
 		if spec.id == 0x01 && v == 1 {
 			res.payloadUTF8 = true
@@ -121,7 +121,7 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 		switch spec.id {
 		case 0x21, 0x27, 0x23:
 			if v == 0 {
-				prop.protocol(spec.name+" must not be 0", "5.0 §3")
+				d.a.protocol(prop, spec.name+" must not be 0", "5.0 §3")
 			}
 		}
 		if spec.id == 0x23 {
@@ -134,7 +134,7 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 		}
 		prop.Value = v
 		if v == 0 {
-			prop.protocol("Subscription Identifier must not be 0", "5.0 §3.3.2.3.8")
+			d.a.protocol(prop, "Subscription Identifier must not be 0", "5.0 §3.3.2.3.8")
 		}
 	case ptString:
 		s, n := c.str(fPropStrLn, fPropStr)

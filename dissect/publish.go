@@ -14,7 +14,7 @@ func (d *decoder) publish() {
 	}
 	p.Topic = topic
 	if strings.ContainsAny(topic, "+#") {
-		tn.protocol("topic name contains a wildcard character", "MQTT-3.3.2-2")
+		d.a.protocol(tn, "topic name contains a wildcard character", "MQTT-3.3.2-2")
 	}
 	if p.QoS > 0 {
 		if !d.packetID() {
@@ -35,7 +35,7 @@ func (d *decoder) publish() {
 	msg := c.rest(fMsg)
 	p.Payload = msg.Length
 	if props != nil && props.payloadUTF8 && !utf8.Valid(msg.Value.([]byte)) {
-		msg.protocol("payload format indicator says UTF-8 but the payload is not valid UTF-8", "MQTT-3.3.2-4")
+		d.a.protocol(msg, "payload format indicator says UTF-8 but the payload is not valid UTF-8", "MQTT-3.3.2-4")
 	}
 }
 
@@ -48,7 +48,7 @@ func (d *decoder) resolveAlias(tn *Node, props *propResult) {
 		alias = props.topicAlias
 	}
 	if p.Topic == "" && alias == 0 {
-		tn.protocol("zero-length topic name without a topic alias", "MQTT-3.3.2-1")
+		d.a.protocol(tn, "zero-length topic name without a topic alias", "MQTT-3.3.2-1")
 		return
 	}
 	if alias == 0 {
@@ -66,7 +66,7 @@ func (d *decoder) resolveAlias(tn *Node, props *propResult) {
 	}
 	t, ok := (*tbl)[uint16(alias)]
 	if !ok {
-		tn.note(fmt.Sprintf("unknown topic alias %d (its PUBLISH with the topic was not seen)", alias), "")
+		d.a.note(tn, fmt.Sprintf("unknown topic alias %d (its PUBLISH with the topic was not seen)", alias), "")
 		return
 	}
 	p.Topic = t
@@ -91,7 +91,7 @@ func (d *decoder) packetID() bool {
 	}
 	d.p.PacketID = int(id)
 	if id == 0 {
-		n.protocol("packet identifier 0 is not allowed", "MQTT-2.3.1-1")
+		d.a.protocol(n, "packet identifier 0 is not allowed", "MQTT-2.3.1-1")
 	}
 	return true
 }
@@ -124,7 +124,7 @@ func (d *decoder) reasonAndProps(def *FieldDef, typ uint8) {
 	}
 	d.p.Reason = int(rc)
 	d.p.v5Evidence = true
-	checkReason(n, rc)
+	d.checkReason(n, rc)
 	if c.left() > 0 {
 		d.properties(fProps, int(typ))
 	}
@@ -153,11 +153,11 @@ func (d *decoder) subscribe() {
 		if p.Version == V5 {
 			d.subOptions(on, ov)
 		} else if ov&0xfc != 0 || ov&3 == 3 {
-			on.protocol(fmt.Sprintf("requested QoS byte 0x%02x: reserved bits set or QoS 3", ov), "MQTT-3.8.3-4")
+			d.a.protocol(on, fmt.Sprintf("requested QoS byte 0x%02x: reserved bits set or QoS 3", ov), "MQTT-3.8.3-4")
 		}
 	}
 	if count == 0 && !c.dead {
-		p.Fields[0].protocol("SUBSCRIBE without any topic filter", "MQTT-3.8.3-3")
+		d.a.protocol(d.hdr, "SUBSCRIBE without any topic filter", "MQTT-3.8.3-3")
 	}
 }
 
@@ -171,15 +171,15 @@ func fSubQoSFor(v Version) *FieldDef {
 // subOptions breaks the MQTT 5 subscription options byte into its bits.
 func (d *decoder) subOptions(n *Node, v uint64) {
 	if d.a.bitChild(n, fSoQoS, v).Value.(uint64) == 3 {
-		n.protocol("subscription QoS 3 is reserved", "MQTT-3.8.3-2")
+		d.a.protocol(n, "subscription QoS 3 is reserved", "MQTT-3.8.3-2")
 	}
 	d.a.bitChild(n, fSoNL, v)
 	d.a.bitChild(n, fSoRAP, v)
 	if d.a.bitChild(n, fSoRH, v).Value.(uint64) == 3 {
-		n.protocol("retain handling 3 is reserved", "MQTT-3.8.3-2")
+		d.a.protocol(n, "retain handling 3 is reserved", "MQTT-3.8.3-2")
 	}
 	if d.a.bitChild(n, fSoRes, v).Value.(uint64) != 0 {
-		n.protocol("reserved subscription option bits are set", "MQTT-3.8.3-5")
+		d.a.protocol(n, "reserved subscription option bits are set", "MQTT-3.8.3-5")
 	}
 }
 
@@ -187,17 +187,17 @@ func (d *decoder) subOptions(n *Node, v uint64) {
 func (d *decoder) addFilter(f string, n *Node) {
 	d.p.Filters = append(d.p.Filters, f)
 	if f == "" {
-		n.protocol("zero-length topic filter", "MQTT-4.7.3-1")
+		d.a.protocol(n, "zero-length topic filter", "MQTT-4.7.3-1")
 		return
 	}
 	levels := strings.Split(f, "/")
 	for i, l := range levels {
 		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
-			n.protocol("'#' must be alone in the last level of a topic filter", "MQTT-4.7.1-2")
+			d.a.protocol(n, "'#' must be alone in the last level of a topic filter", "MQTT-4.7.1-2")
 			return
 		}
 		if strings.Contains(l, "+") && l != "+" {
-			n.protocol("'+' must occupy a whole level of a topic filter", "MQTT-4.7.1-3")
+			d.a.protocol(n, "'+' must occupy a whole level of a topic filter", "MQTT-4.7.1-3")
 			return
 		}
 	}
@@ -224,11 +224,11 @@ func (d *decoder) suback() {
 		}
 		count++
 		if _, ok := def.Label(rc); !ok || (p.Version != V5 && rc == 3) {
-			n.protocol(fmt.Sprintf("return code 0x%02x is not allowed in SUBACK", rc), "MQTT-3.9.3-2")
+			d.a.protocol(n, fmt.Sprintf("return code 0x%02x is not allowed in SUBACK", rc), "MQTT-3.9.3-2")
 		}
 	}
 	if count == 0 && !c.dead {
-		p.Fields[0].protocol("SUBACK without any return code", "3.9.3")
+		d.a.protocol(d.hdr, "SUBACK without any return code", "3.9.3")
 	}
 }
 
@@ -250,7 +250,7 @@ func (d *decoder) unsubscribe() {
 		count++
 	}
 	if count == 0 && !c.dead {
-		p.Fields[0].protocol("UNSUBSCRIBE without any topic filter", "MQTT-3.10.3-2")
+		d.a.protocol(d.hdr, "UNSUBSCRIBE without any topic filter", "MQTT-3.10.3-2")
 	}
 }
 
@@ -273,10 +273,10 @@ func (d *decoder) unsuback() {
 			p.Reason = int(rc)
 		}
 		count++
-		checkReason(n, rc)
+		d.checkReason(n, rc)
 	}
 	if count == 0 && !c.dead {
-		p.Fields[0].protocol("UNSUBACK without any reason code", "3.11.3")
+		d.a.protocol(d.hdr, "UNSUBACK without any reason code", "3.11.3")
 	}
 }
 

@@ -55,6 +55,7 @@ func TestSamples(t *testing.T) {
 				if fr.Status != FrameComplete {
 					n = len(raw)
 				}
+				checkFactsOnly(t, sampleVersion(name), raw[:n])
 				p := s.Dissect(raw[:n], ToServer)
 				if err := p.Check(); err != nil {
 					t.Fatalf("invariants: %v", err)

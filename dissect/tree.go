@@ -153,7 +153,11 @@ func (n *Node) Text() string {
 }
 
 // Walk calls fn for n and every descendant, depth first, parents before children.
+// A nil node (a hand-built tree may hold one) is skipped.
 func (n *Node) Walk(fn func(*Node)) {
+	if n == nil {
+		return
+	}
 	fn(n)
 	for _, c := range n.Children {
 		c.Walk(fn)

@@ -172,19 +172,10 @@ type expertTally struct {
 	count int
 }
 
-// tallyExperts walks the tree without allocating (Packet.Experts builds a slice).
+// tallyExperts counts the protocol and malformed findings and keeps the worst.
 func tallyExperts(pk *dissect.Packet) expertTally {
 	var t expertTally
-	for _, n := range pk.Fields {
-		if n != nil {
-			t.add(n)
-		}
-	}
-	return t
-}
-
-func (t *expertTally) add(n *dissect.Node) {
-	for _, e := range n.Expert {
+	for _, e := range pk.Experts() {
 		if e == nil || e.Severity < dissect.SevProtocol {
 			continue // notes (version guessed, alias resolved) would only crowd the line
 		}
@@ -193,9 +184,5 @@ func (t *expertTally) add(n *dissect.Node) {
 			t.worst = e
 		}
 	}
-	for _, c := range n.Children {
-		if c != nil {
-			t.add(c)
-		}
-	}
+	return t
 }

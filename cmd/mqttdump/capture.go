@@ -120,6 +120,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		sys:      sysOut,
 		out:      out,
 		sessions: map[int]*connState{},
+		arena:    dissect.NewArena(),
 	}
 	if o.write != "" {
 		f, err := os.Create(o.write)
@@ -133,7 +134,17 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	var st capture.Stats
 	var runErr error
 	if o.read != "" {
-		st, runErr = capture.ReadFile(ctx, o.read, cfg, pl.event)
+		// Files get the two-stage pipeline unless output is watched live or
+		// -w needs the frames, which live only during the callback.
+		if pl.wfile == nil && !out.each {
+			stage := newAsyncStage(pl.event)
+			st, runErr = capture.ReadFile(ctx, o.read, cfg, stage.add)
+			if consErr := stage.finish(); consErr != nil || errors.Is(runErr, errConsumerStopped) {
+				runErr = consErr
+			}
+		} else {
+			st, runErr = capture.ReadFile(ctx, o.read, cfg, pl.event)
+		}
 	} else {
 		st, runErr = pl.live(ctx, cfg)
 	}
@@ -224,6 +235,7 @@ type pipeline struct {
 	wfile    *os.File
 	out      *flushWriter
 	m        render.Meta // reused for every packet
+	arena    *dissect.Arena
 	w        *capture.PcapWriter
 
 	shown, total, malformed, gaps, notes int
@@ -243,8 +255,11 @@ func (pl *pipeline) event(ev *capture.Event) error {
 	cs := pl.sessions[ev.Stream]
 	if cs == nil {
 		cs = &connState{sess: dissect.NewSession(pl.ver)}
-		// Each packet is rendered before the next is dissected.
-		cs.sess.Reuse = true
+		// Each packet is rendered before the next is dissected, so one
+		// arena serves every connection; summary lines and counts need no
+		// field tree.
+		cs.sess.Arena = pl.arena
+		cs.sess.FactsOnly = pl.opts.quiet || (pl.opts.out.format == "text" && !pl.opts.verbose && !pl.opts.out.hex)
 		pl.sessions[ev.Stream] = cs
 	}
 	p := cs.sess.Dissect(ev.Data, ev.Dir)

@@ -14,7 +14,7 @@ import (
 func main() {
 	// SIGINT/SIGTERM cancel the context: captures stop reading, flush what
 	// is in flight and print the end-of-run counts, as tcpdump does.
-	stopProfile := startProfile(os.Getenv("MQTTDUMP_CPUPROFILE"))
+	stopProfile := startProfile(os.Getenv("MQTTDUMP_CPUPROFILE"), os.Getenv("MQTTDUMP_HEAPPROFILE"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, env: os.Getenv})
 	stop()
