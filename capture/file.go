@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/gopacket/gopacket"
@@ -39,6 +40,11 @@ func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) erro
 	}
 	f, err := os.Open(path)
 	if err != nil {
+		// The *PathError would repeat the name: "cannot open x: open x: ...".
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return Stats{}, fmt.Errorf("cannot open %s: %w", path, err)
 	}
 	defer f.Close()
