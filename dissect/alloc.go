@@ -7,6 +7,8 @@ type alloc struct {
 	nodes   []Node
 	ptrs    []*Node
 	experts []*Expert // every finding of the packet, in the order made
+	text    []byte    // scratch for the Info text
+	pkt     Packet    // the packet itself, when the alloc is an arena's
 	// noTree: the facts-only mode. Nodes come from a small ring and are not
 	// linked into a tree; the decoder reads values from them at once, so a
 	// reused slot only ever holds a node nobody needs any more.
@@ -62,4 +64,4 @@ func (a *alloc) kids(n int) []*Node {
 }
 
 // ringSize is larger than the nodes any one field decode holds on to.
-const ringSize = 64
+const ringSize = 256

@@ -70,7 +70,6 @@ func badness(p *Packet) int {
 
 // dissectAs decodes raw with a fixed version (VersionUnknown: CONNECT decides).
 func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSource) *Packet {
-	p := &Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1}
 	var a *alloc
 	switch {
 	case s.Arena != nil:
@@ -84,6 +83,8 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 		a = newAlloc()
 	}
 	a.noTree = s.FactsOnly
+	p := &a.pkt // a fresh alloc per packet unless an arena lends one
+	*p = Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1, Filters: p.Filters[:0]}
 	p.Fields = a.kids(8)
 	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 	if len(raw) == 0 {
@@ -248,7 +249,7 @@ func (p *Packet) finish(a *alloc) {
 			break
 		}
 	}
-	p.Info = p.info()
+	p.Info, a.text = p.info(a.text)
 }
 
 // hdrShow is the display text of every possible first byte, built once:

@@ -1,42 +1,44 @@
 package dissect
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // info builds the Info-column text: Wireshark's wording, plus the facts a
-// reader looks for first (client id, reason code names).
-func (p *Packet) info() string {
-	var b strings.Builder
-	b.WriteString(TypeName(p.Type))
+// reader looks for first (client id, reason code names). buf is scratch
+// space reused between packets; the result is one allocation.
+func (p *Packet) info(buf []byte) (string, []byte) {
+	b := append(buf[:0], TypeName(p.Type)...)
 	if p.PacketID >= 0 {
-		b.WriteString(" (id=")
-		b.WriteString(strconv.Itoa(p.PacketID))
-		b.WriteString(")")
+		b = append(b, " (id="...)
+		b = strconv.AppendInt(b, int64(p.PacketID), 10)
+		b = append(b, ')')
 	}
 	switch p.Type {
 	case TypeConnect:
-		b.WriteString(" [client id: ")
-		b.WriteString(p.ClientID)
-		b.WriteString("]")
+		b = append(b, " [client id: "...)
+		b = append(b, p.ClientID...)
+		b = append(b, ']')
 	case TypePublish:
-		b.WriteString(" [")
-		b.WriteString(p.Topic)
-		b.WriteString("]")
+		b = append(b, " ["...)
+		b = append(b, p.Topic...)
+		b = append(b, ']')
 	case TypeSubscribe, TypeUnsubscribe:
 		if len(p.Filters) > 0 {
-			b.WriteString(" [")
-			b.WriteString(strings.Join(p.Filters, ", "))
-			b.WriteString("]")
+			b = append(b, " ["...)
+			for i, f := range p.Filters {
+				if i > 0 {
+					b = append(b, ", "...)
+				}
+				b = append(b, f...)
+			}
+			b = append(b, ']')
 		}
 	}
 	if r := p.reasonText(); r != "" {
-		b.WriteString(" (")
-		b.WriteString(r)
-		b.WriteString(")")
+		b = append(b, " ("...)
+		b = append(b, r...)
+		b = append(b, ')')
 	}
-	return b.String()
+	return string(b), b
 }
 
 // reasonText names the packet's return or reason code, if it has one worth

@@ -15,9 +15,9 @@ type propResult struct {
 // properties decodes an MQTT 5 property block (5.0 §2.2.2): a variable byte
 // integer length, then properties until that length is used up. The block
 // gets its own bounded cursor so a bad property cannot eat the payload.
-func (d *decoder) properties(def *FieldDef, typ int) *propResult {
+func (d *decoder) properties(def *FieldDef, typ int) propResult {
 	c := d.c
-	res := &propResult{}
+	var res propResult
 	if c.dead {
 		return res
 	}
@@ -25,13 +25,17 @@ func (d *decoder) properties(def *FieldDef, typ int) *propResult {
 	block.Children = c.a.kids(8)
 	outer := c.out
 	c.out = &block.Children
-	defer func() {
-		c.out = outer
-		block.Length = c.pos - block.Offset
-	}()
+	d.propertyBlock(typ, &res)
+	c.out = outer
+	block.Length = c.pos - block.Offset
+	return res
+}
+
+func (d *decoder) propertyBlock(typ int, res *propResult) {
+	c := d.c
 	plen, pn := c.varint(fPropLen)
 	if pn == nil {
-		return res
+		return
 	}
 	if plen > 0 {
 		d.p.v5Evidence = true
@@ -44,22 +48,22 @@ func (d *decoder) properties(def *FieldDef, typ int) *propResult {
 		} else {
 			d.a.malformed(pn, fmt.Sprintf("property length %d runs past the end of the packet (%d bytes left)", plen, c.left()), "5.0 §2.2.2.1")
 			c.fail("properties cut short", "")
-			return res
+			return
 		}
 	}
 	sub := &cursor{b: c.b, pos: c.pos, end: end, decl: c.pos + int(plen), out: c.out, a: c.a}
-	seen := map[uint8]bool{}
+	var seen propSet
 	for !sub.dead && sub.left() > 0 {
-		d.property(sub, typ, seen, res)
+		d.property(sub, typ, &seen, res)
 	}
 	c.pos = sub.pos
 	if sub.dead {
 		c.dead = true
 	}
-	return res
+	return
 }
 
-func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propResult) {
+func (d *decoder) property(c *cursor, typ int, seen *propSet, res *propResult) {
 	start := c.pos
 	idv, _, st := readVarint(c.b[c.pos:c.end])
 	if st == varintShort || st == varintTooLong || idv > 0xff || propSpecs[uint8(idv)] == nil {
@@ -73,10 +77,13 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 	prop.Children = c.a.kids(5)
 	outer := c.out
 	c.out = &prop.Children
-	defer func() {
-		c.out = outer
-		prop.Length = c.pos - start
-	}()
+	d.propertyValue(c, spec, prop, typ, seen, res)
+	c.out = outer
+	prop.Length = c.pos - start
+}
+
+// propertyValue decodes one property after its identifier was read.
+func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, seen *propSet, res *propResult) {
 	c.varint(fPropID)
 
 	var bit uint32 = 1 << uint(typ)
@@ -87,10 +94,10 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 		}
 		d.a.protocol(prop, fmt.Sprintf("%s is not allowed in %s", spec.name, where), "5.0 §2.2.2.2")
 	}
-	if seen[spec.id] && !spec.multi {
+	if seen.has(spec.id) && !spec.multi {
 		d.a.protocol(prop, fmt.Sprintf("%s appears more than once", spec.name), "5.0 §2.2.2.2")
 	}
-	seen[spec.id] = true
+	seen.add(spec.id)
 
 	switch spec.typ {
 	case ptByte:
@@ -161,3 +168,9 @@ func (d *decoder) property(c *cursor, typ int, seen map[uint8]bool, res *propRes
 		prop.Show = k + ": " + v
 	}
 }
+
+// propSet records which property identifiers a block has used.
+type propSet [4]uint64
+
+func (s *propSet) has(id uint8) bool { return s[id>>6]&(1<<(id&63)) != 0 }
+func (s *propSet) add(id uint8)      { s[id>>6] |= 1 << (id & 63) }

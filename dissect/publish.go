@@ -21,32 +21,28 @@ func (d *decoder) publish() {
 			return
 		}
 	}
-	var props *propResult
+	var props propResult
 	if p.Version == V5 {
 		props = d.properties(fProps, TypePublish)
 		if d.c.dead {
 			return
 		}
 	}
-	d.resolveAlias(tn, props)
+	d.resolveAlias(tn, props.topicAlias)
 	if c.dead {
 		return
 	}
 	msg := c.rest(fMsg)
 	p.Payload = msg.Length
-	if props != nil && props.payloadUTF8 && !utf8.Valid(msg.Value.([]byte)) {
+	if props.payloadUTF8 && !utf8.Valid(msg.Value.([]byte)) {
 		d.a.protocol(msg, "payload format indicator says UTF-8 but the payload is not valid UTF-8", "MQTT-3.3.2-4")
 	}
 }
 
 // resolveAlias applies MQTT 5 topic aliases (5.0 §3.3.2.3.4): a topic with
 // an alias sets it for this direction; an empty topic uses it.
-func (d *decoder) resolveAlias(tn *Node, props *propResult) {
+func (d *decoder) resolveAlias(tn *Node, alias int) {
 	p := d.p
-	alias := 0
-	if props != nil {
-		alias = props.topicAlias
-	}
 	if p.Topic == "" && alias == 0 {
 		d.a.protocol(tn, "zero-length topic name without a topic alias", "MQTT-3.3.2-1")
 		return
