@@ -14,6 +14,8 @@ import (
 // It never panics and never allocates from a length the packet declares.
 func (s *Session) Dissect(raw []byte, dir Direction) *Packet {
 	if len(raw) > 0 && raw[0]>>4 == TypeConnect {
+		// A CONNECT starts a new MQTT connection: no alias survives it.
+		s.aliases = [3]map[uint16]string{}
 		p := s.dissectAs(raw, dir, VersionUnknown, SourceConnect)
 		if p.Version != VersionUnknown {
 			s.Version, s.Source = p.Version, SourceConnect

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -121,6 +122,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		out:      out,
 		sessions: map[int]*connState{},
 		arena:    dissect.NewArena(),
+		parked:   parking{m: map[connKey]*connState{}},
 	}
 	if o.write != "" {
 		f, err := os.Create(o.write)
@@ -236,6 +238,7 @@ type pipeline struct {
 	out      *flushWriter
 	m        render.Meta // reused for every packet
 	arena    *dissect.Arena
+	parked   parking
 	w        *capture.PcapWriter
 
 	shown, total, malformed, gaps, notes int
@@ -247,6 +250,9 @@ func (pl *pipeline) event(ev *capture.Event) error {
 	}
 	switch ev.Kind {
 	case capture.EventClose:
+		if cs := pl.sessions[ev.Stream]; cs != nil {
+			pl.parked.put(connKey{ev.Src, ev.Dst}, cs)
+		}
 		delete(pl.sessions, ev.Stream)
 		return nil
 	case capture.EventGap, capture.EventNote:
@@ -254,12 +260,17 @@ func (pl *pipeline) event(ev *capture.Event) error {
 	}
 	cs := pl.sessions[ev.Stream]
 	if cs == nil {
+		cs = pl.parked.take(keyOf(ev))
+	}
+	if cs == nil {
 		cs = &connState{sess: dissect.NewSession(pl.ver)}
 		// Each packet is rendered before the next is dissected, so one
 		// arena serves every connection; summary lines and counts need no
 		// field tree.
 		cs.sess.Arena = pl.arena
 		cs.sess.FactsOnly = pl.opts.quiet || (pl.opts.out.format == "text" && !pl.opts.verbose && !pl.opts.out.hex)
+	}
+	if pl.sessions[ev.Stream] == nil {
 		pl.sessions[ev.Stream] = cs
 	}
 	p := cs.sess.Dissect(ev.Data, ev.Dir)
@@ -404,4 +415,55 @@ func (pl *pipeline) endOfRun(st capture.Stats) {
 		fmt.Fprintf(&b, ", %d frames of another link type not written", pl.w.Skipped)
 	}
 	fmt.Fprintln(pl.sys.err, b.String())
+}
+
+// connKey names a connection by its client and server addresses.
+type connKey struct{ client, server netip.AddrPort }
+
+func keyOf(ev *capture.Event) connKey {
+	if ev.Dir == dissect.ToClient {
+		return connKey{ev.Dst, ev.Src}
+	}
+	return connKey{ev.Src, ev.Dst}
+}
+
+// parking keeps the state of recently closed connections. The capture closes
+// a connection that has been idle longer than --idle-flush; when the same
+// addresses speak again (a long keep-alive), the connection resumes with
+// the version, topic aliases and --client match it had, instead of being
+// guessed afresh. Bounded: the oldest entries go first.
+type parking struct {
+	m     map[connKey]*connState
+	order []connKey
+}
+
+const maxParked = 4096
+
+func (p *parking) put(k connKey, cs *connState) {
+	if _, ok := p.m[k]; !ok {
+		p.order = append(p.order, k)
+	}
+	p.m[k] = cs
+	for len(p.m) > maxParked && len(p.order) > 0 {
+		delete(p.m, p.order[0])
+		p.order = p.order[1:]
+	}
+	if len(p.order) > 2*maxParked {
+		// Drop keys already taken back, so order stays bounded.
+		kept := p.order[:0]
+		for _, k := range p.order {
+			if _, ok := p.m[k]; ok {
+				kept = append(kept, k)
+			}
+		}
+		p.order = kept
+	}
+}
+
+func (p *parking) take(k connKey) *connState {
+	cs := p.m[k]
+	if cs != nil {
+		delete(p.m, k)
+	}
+	return cs
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mqttdump/mqttdump/internal/mqttenc"
+	"github.com/mqttdump/mqttdump/internal/pcapgen"
+)
+
+// A connection quiet for longer than --idle-flush is closed by the capture
+// and seen again later; it must resume with the version its CONNECT set.
+func TestIdleConnectionResumes(t *testing.T) {
+	client := netip.MustParseAddrPort("127.0.0.1:40000")
+	server := netip.MustParseAddrPort("127.0.0.1:1883")
+	data, err := pcapgen.Build(pcapgen.Options{}, func(w *pcapgen.Writer) {
+		c := w.Conn(client, server)
+		c.Handshake()
+		c.Send(pcapgen.ToServer, mqttenc.EncodeConnect(mqttenc.Connect{Version: mqttenc.V5, ClientID: "idle", KeepAlive: 600}))
+		c.Send(pcapgen.ToClient, mqttenc.EncodeConnack(mqttenc.Connack{Version: mqttenc.V5}))
+		w.Advance(5 * time.Minute) // longer than the idle flush
+		// A QoS 0 PUBLISH without properties: as 3.1.1 its property-length
+		// byte would be taken for payload, so a guess could go either way.
+		c.Send(pcapgen.ToServer, mqttenc.EncodePublish(mqttenc.Publish{Version: mqttenc.V5, Topic: "a/b", Payload: []byte("x")}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "idle.pcap")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-r", path}, {"-r", path, "-T", "json"}} {
+		code, out, errs := runCLI(t, "", append(args, "--idle-flush", "1m", "--client", "idle")...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("%v: want CONNECT, CONNACK, PUBLISH; got:\n%s", args, out)
+		}
+		pub := lines[2]
+		if !strings.Contains(pub, "v5.0") && !strings.Contains(pub, `"version":"5.0","version_source":"connect"`) {
+			t.Errorf("%v: resumed connection lost its version: %s", args, pub)
+		}
+		if strings.Contains(pub, "guess") {
+			t.Errorf("%v: version guessed after idle: %s", args, pub)
+		}
+	}
+}
