@@ -23,6 +23,9 @@ func TestIdleConnectionResumes(t *testing.T) {
 		c.Send(pcapgen.ToServer, mqttenc.EncodeConnect(mqttenc.Connect{Version: mqttenc.V5, ClientID: "idle", KeepAlive: 600}))
 		c.Send(pcapgen.ToClient, mqttenc.EncodeConnack(mqttenc.Connack{Version: mqttenc.V5}))
 		w.Advance(5 * time.Minute) // longer than the idle flush
+		// Another frame first: the capture flushes idle connections as
+		// capture time passes, so this closes the quiet one.
+		w.UDP(netip.MustParseAddrPort("127.0.0.1:5353"), netip.MustParseAddrPort("127.0.0.1:5354"), []byte("tick"))
 		// A QoS 0 PUBLISH without properties: as 3.1.1 its property-length
 		// byte would be taken for payload, so a guess could go either way.
 		c.Send(pcapgen.ToServer, mqttenc.EncodePublish(mqttenc.Publish{Version: mqttenc.V5, Topic: "a/b", Payload: []byte("x")}))
