@@ -66,6 +66,7 @@ type engine struct {
 	tcp      layers.TCP
 	pad      []byte
 	ev       Event
+	spare    [][]byte // large packet buffers between uses (see framer.grow)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {

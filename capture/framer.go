@@ -77,6 +77,7 @@ func (f *framer) direct(b []byte, c *frameCtx) []byte {
 		return nil
 	}
 	f.addFrame(c)
+	f.grow(len(b))
 	f.buf = append(f.buf, b...)
 	f.total = h.Total
 	return nil
@@ -89,6 +90,8 @@ func (f *framer) fill(b []byte, c *frameCtx) []byte {
 		// The fixed header is incomplete: take just enough to finish it.
 		n := min(len(b), 5-len(f.buf))
 		old := len(f.buf)
+		f.grow(n)
+		f.grow(n)
 		f.buf = append(f.buf, b[:n]...)
 		e.buffered += n
 		f.addFrame(c)
@@ -127,6 +130,7 @@ func (f *framer) fill(b []byte, c *frameCtx) []byte {
 		return b
 	}
 	f.addFrame(c)
+	f.grow(n)
 	f.buf = append(f.buf, b[:n]...)
 	if len(f.buf) == f.total {
 		f.emit(f.buf, c, false, f.total)
@@ -313,6 +317,7 @@ func (f *framer) addFrame(c *frameCtx) {
 func (f *framer) clearFrames() {
 	clear(f.frames) // drop references to frame copies
 	f.frames = f.frames[:0]
+	f.last = nil // nor pin the last frame (and its KeepFrames copy) of an idle connection
 	f.s.e.buffered -= f.frameBytes
 	f.frameBytes = 0
 }
@@ -338,10 +343,61 @@ func (f *framer) dropBuf() {
 	// held by every idle connection, which is what makes memory grow with
 	// the number of connections a capture has open.
 	if cap(f.buf) > keptBuffer {
+		f.s.e.putSpare(f.buf)
 		f.buf = nil
 	} else {
 		f.buf = f.buf[:0]
 	}
 	f.total = 0
 	f.clearFrames()
+}
+
+// grow makes room for n more bytes in the packet buffer. Large buffers come
+// from the engine's few spares instead of being grown afresh for every split
+// packet: only the connections with a packet in progress hold one, so memory
+// stays flat however many connections the capture has open.
+func (f *framer) grow(n int) {
+	need := len(f.buf) + n
+	if need <= cap(f.buf) || need <= keptBuffer {
+		return
+	}
+	e := f.s.e
+	want := max(need, 2*cap(f.buf))
+	var nb []byte
+	for i, b := range e.spare {
+		if cap(b) >= need {
+			nb = b[:0]
+			e.spare[i] = e.spare[len(e.spare)-1]
+			e.spare = e.spare[:len(e.spare)-1]
+			break
+		}
+	}
+	if nb == nil {
+		nb = make([]byte, 0, want)
+	}
+	nb = append(nb, f.buf...)
+	if cap(f.buf) > keptBuffer {
+		e.putSpare(f.buf)
+	}
+	f.buf = nb
+}
+
+// maxSpares bounds the spare buffers; each is at most Config.MaxPacket.
+const maxSpares = 8
+
+func (e *engine) putSpare(b []byte) {
+	if len(e.spare) < maxSpares {
+		e.spare = append(e.spare, b[:0])
+		return
+	}
+	// Keep the larger buffers: they serve every smaller need too.
+	small := 0
+	for i, s := range e.spare {
+		if cap(s) < cap(e.spare[small]) {
+			small = i
+		}
+	}
+	if cap(b) > cap(e.spare[small]) {
+		e.spare[small] = b[:0]
+	}
 }
