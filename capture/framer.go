@@ -72,10 +72,11 @@ func (f *framer) direct(b []byte, c *frameCtx) []byte {
 		f.skipping = h.Total - len(b)
 		return nil
 	}
-	if !f.reserve(len(b)) {
+	if !f.fits(len(b), c) {
 		f.overBudget(b, h.Total, c)
 		return nil
 	}
+	f.s.e.buffered += len(b)
 	f.addFrame(c)
 	f.grow(len(b))
 	f.buf = append(f.buf, b...)
@@ -90,7 +91,12 @@ func (f *framer) fill(b []byte, c *frameCtx) []byte {
 		// The fixed header is incomplete: take just enough to finish it.
 		n := min(len(b), 5-len(f.buf))
 		old := len(f.buf)
-		f.grow(n)
+		if !f.fits(n, c) {
+			hdr := append(append([]byte(nil), f.buf...), b[:n]...)
+			f.dropBuf()
+			f.overBudget(hdr, 0, c)
+			return b[n:]
+		}
 		f.grow(n)
 		f.buf = append(f.buf, b[:n]...)
 		e.buffered += n
@@ -121,7 +127,7 @@ func (f *framer) fill(b []byte, c *frameCtx) []byte {
 		return b[n:]
 	}
 	n := min(len(b), f.total-len(f.buf))
-	if !f.reserve(n) {
+	if !f.fits(n, c) {
 		rest := f.total - len(f.buf)
 		hdr := append([]byte(nil), f.buf[:min(len(f.buf), 5)]...)
 		f.dropBuf()
@@ -129,6 +135,7 @@ func (f *framer) fill(b []byte, c *frameCtx) []byte {
 		f.skipping = rest
 		return b
 	}
+	e.buffered += n
 	f.addFrame(c)
 	f.grow(n)
 	f.buf = append(f.buf, b[:n]...)
@@ -323,13 +330,14 @@ func (f *framer) clearFrames() {
 }
 
 // reserve charges n more buffered bytes, if the budget allows.
-func (f *framer) reserve(n int) bool {
-	e := f.s.e
-	if e.buffered+n > e.cfg.MaxBuffered {
-		return false
+// fits reports whether n more buffered bytes, plus the frame c that carries
+// them if it is not charged yet, stay within MaxBuffered.
+func (f *framer) fits(n int, c *frameCtx) bool {
+	cost := n
+	if c != nil && (f.last != c || len(f.frames) == 0) {
+		cost += frameRefCost + len(c.data)
 	}
-	e.buffered += n
-	return true
+	return f.s.e.buffered+cost <= f.s.e.cfg.MaxBuffered
 }
 
 // dropBuf forgets the packet in progress (its frames too), releasing big
