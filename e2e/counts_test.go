@@ -14,9 +14,9 @@ type endOfRun struct {
 }
 
 var (
-	shownRE       = regexp.MustCompile(`(\d+) MQTT packets shown`)
-	connectionsRE = regexp.MustCompile(`(\d+) connections`)
-	gapsRE        = regexp.MustCompile(`(\d+) gaps`)
+	shownRE       = regexp.MustCompile(`(\d+) MQTT packets? shown`)
+	connectionsRE = regexp.MustCompile(`(\d+) connections?`)
+	gapsRE        = regexp.MustCompile(`(\d+) gaps?`)
 	malformedRE   = regexp.MustCompile(`(\d+) malformed`)
 	droppedRE     = regexp.MustCompile(`(\d+) dropped by kernel`)
 )

@@ -136,9 +136,10 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	var st capture.Stats
 	var runErr error
 	if o.read != "" {
-		// Files get the two-stage pipeline unless output is watched live or
-		// -w needs the frames, which live only during the callback.
-		if pl.wfile == nil && !out.each {
+		// Files get the two-stage pipeline unless output is watched live,
+		// -w needs the frames (they live only during the callback) or -c
+		// should stop reading at once.
+		if pl.wfile == nil && !out.each && o.count == 0 {
 			stage := newAsyncStage(pl.event)
 			st, runErr = capture.ReadFile(ctx, o.read, cfg, stage.add)
 			if consErr := stage.finish(); consErr != nil || errors.Is(runErr, errConsumerStopped) {
@@ -397,11 +398,11 @@ func (pl *pipeline) live(ctx context.Context, cfg capture.Config) (capture.Stats
 // endOfRun prints the counts on stderr, like tcpdump.
 func (pl *pipeline) endOfRun(st capture.Stats) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d frames read, %d MQTT packets shown", st.Frames, pl.shown)
+	fmt.Fprintf(&b, "%s read, %s shown", plural(st.Frames, "frame"), plural(pl.shown, "MQTT packet"))
 	if pl.shown != pl.total {
 		fmt.Fprintf(&b, " (of %d)", pl.total)
 	}
-	fmt.Fprintf(&b, ", %d connections, %d gaps, %d malformed", st.Connections, pl.gaps, pl.malformed)
+	fmt.Fprintf(&b, ", %s, %s, %d malformed", plural(st.Connections, "connection"), plural(pl.gaps, "gap"), pl.malformed)
 	if st.Oversize > 0 {
 		fmt.Fprintf(&b, ", %d oversize skipped", st.Oversize)
 	}
@@ -466,4 +467,12 @@ func (p *parking) take(k connKey) *connState {
 		delete(p.m, k)
 	}
 	return cs
+}
+
+// plural writes "1 gap", "2 gaps".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
