@@ -22,6 +22,8 @@ const (
 	DefaultMaxBuffered = 64 << 20
 	DefaultIdleFlush   = 2 * time.Minute
 	DefaultGapWait     = 5 * time.Second
+	// DefaultBufferSize is the kernel queue of a live capture (tcpdump's -B).
+	DefaultBufferSize = 32 << 20
 	// maxRecord is the largest frame accepted from a file (libpcap's
 	// MAXIMUM_SNAPLEN): a record header claiming more is an error, not an
 	// allocation.
@@ -40,6 +42,10 @@ type Config struct {
 	// KeepFrames keeps a copy of every frame carrying MQTT bytes until the
 	// packets it carries are delivered, so Event.Frames[i].Data is set (-w).
 	KeepFrames bool
+	// BufferSize is the kernel receive queue of a live capture in bytes
+	// (default DefaultBufferSize); frames that arrive while the queue is
+	// full are dropped by the kernel and counted in Stats.Dropped.
+	BufferSize int
 }
 
 func (c Config) withDefaults() Config {
@@ -57,6 +63,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GapWait <= 0 {
 		c.GapWait = DefaultGapWait
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = DefaultBufferSize
 	}
 	return c
 }

@@ -23,6 +23,10 @@ type Live struct {
 	h       *pcapgo.EthernetHandle
 	snaplen int
 
+	// Warning is set when the capture works but not as configured (the
+	// kernel queue could not be sized); the caller shows it.
+	Warning string
+
 	mu      sync.Mutex // guards the handle's close and the drop counters
 	closed  bool
 	seen    int
@@ -63,7 +67,11 @@ func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {
 		}
 		return nil, fmt.Errorf("capturing on %s: attach filter: %w", iface, err)
 	}
-	return &Live{iface: iface, cfg: cfg, h: h, snaplen: snaplen}, nil
+	l := &Live{iface: iface, cfg: cfg, h: h, snaplen: snaplen}
+	if err := setReceiveBuffer(h, cfg.BufferSize); err != nil {
+		l.Warning = fmt.Sprintf("capturing on %s: cannot set the %d-byte kernel buffer (%v); frames may be dropped under load", iface, cfg.BufferSize, err)
+	}
+	return l, nil
 }
 
 func isPermission(err error) bool {

@@ -9,7 +9,7 @@ import (
 )
 
 // Live is a live capture; only Linux supports it.
-type Live struct{}
+type Live struct{ Warning string }
 
 // OpenLive reports that live capture needs Linux.
 func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {

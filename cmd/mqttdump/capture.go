@@ -45,6 +45,7 @@ type captureOpts struct {
 	maxPacket   int
 	maxBuffered int
 	idle        time.Duration
+	bufferKiB   int
 }
 
 func runCapture(ctx context.Context, args []string, sys stdio) error {
@@ -65,6 +66,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
+	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
@@ -196,7 +198,11 @@ func (o *captureOpts) config() (capture.Config, error) {
 	if o.maxPacket <= 0 || o.maxBuffered <= 0 {
 		return cfg, usagef("--max-packet and --max-buffered must be positive")
 	}
+	if o.bufferKiB <= 0 || o.bufferKiB > 1<<20 {
+		return cfg, usagef("--buffer-size %d: want 1-1048576 KiB", o.bufferKiB)
+	}
 	cfg.MaxPacket, cfg.MaxBuffered, cfg.IdleFlush = o.maxPacket, o.maxBuffered, o.idle
+	cfg.BufferSize = o.bufferKiB << 10
 	return cfg, nil
 }
 
@@ -386,6 +392,9 @@ func (pl *pipeline) live(ctx context.Context, cfg capture.Config) (capture.Stats
 		return capture.Stats{}, err
 	}
 	defer l.Close()
+	if l.Warning != "" {
+		fmt.Fprintf(pl.sys.err, "mqttdump: warning: %s\n", l.Warning)
+	}
 	ports := make([]string, len(cfg.Ports))
 	for i, p := range cfg.Ports {
 		ports[i] = strconv.Itoa(int(p))
