@@ -199,7 +199,7 @@ func (g *generator) step(i int) {
 		}
 		c.tcp.SendSplit(dir, data, first, c.mss)
 	case r == 1 && len(data) > 8:
-		c.tcp.SendSplit(dir, data, 1+g.rng.IntN(len(data)-1), c.mss)
+		c.tcp.SendSplit(dir, data, min(1+g.rng.IntN(len(data)-1), c.mss), c.mss)
 	default:
 		c.tcp.SendSplit(dir, data, c.mss)
 	}
