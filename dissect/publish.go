@@ -127,12 +127,23 @@ func (d *decoder) reasonAndProps(def *FieldDef, typ uint8) {
 }
 
 func (d *decoder) subscribe() {
+	d.filterList(TypeSubscribe, "SUBSCRIBE without any topic filter", "MQTT-3.8.3-3")
+}
+
+func (d *decoder) unsubscribe() {
+	d.filterList(TypeUnsubscribe, "UNSUBSCRIBE without any topic filter", "MQTT-3.10.3-2")
+}
+
+// filterList decodes SUBSCRIBE and UNSUBSCRIBE: a packet identifier, MQTT 5
+// properties, then topic filters, each followed in SUBSCRIBE by its
+// requested QoS (3.x) or subscription options (5.0).
+func (d *decoder) filterList(typ uint8, emptyMsg, emptySpec string) {
 	c, p := d.c, d.p
 	if !d.packetID() {
 		return
 	}
 	if p.Version == V5 {
-		d.properties(fProps, TypeSubscribe)
+		d.properties(fProps, int(typ))
 	}
 	count := 0
 	for !c.dead && c.left() > 0 {
@@ -142,6 +153,9 @@ func (d *decoder) subscribe() {
 		}
 		d.addFilter(f, fn)
 		count++
+		if typ != TypeSubscribe {
+			continue
+		}
 		ov, on := c.u8(fSubQoSFor(p.Version))
 		if on == nil {
 			return
@@ -153,7 +167,7 @@ func (d *decoder) subscribe() {
 		}
 	}
 	if count == 0 && !c.dead {
-		d.a.protocol(d.hdr, "SUBSCRIBE without any topic filter", "MQTT-3.8.3-3")
+		d.a.protocol(d.hdr, emptyMsg, emptySpec)
 	}
 }
 
@@ -225,28 +239,6 @@ func (d *decoder) suback() {
 	}
 	if count == 0 && !c.dead {
 		d.a.protocol(d.hdr, "SUBACK without any return code", "3.9.3")
-	}
-}
-
-func (d *decoder) unsubscribe() {
-	c, p := d.c, d.p
-	if !d.packetID() {
-		return
-	}
-	if p.Version == V5 {
-		d.properties(fProps, TypeUnsubscribe)
-	}
-	count := 0
-	for !c.dead && c.left() > 0 {
-		f, fn := c.str(fTopicLen, fTopic)
-		if fn == nil {
-			return
-		}
-		d.addFilter(f, fn)
-		count++
-	}
-	if count == 0 && !c.dead {
-		d.a.protocol(d.hdr, "UNSUBSCRIBE without any topic filter", "MQTT-3.10.3-2")
 	}
 }
 
