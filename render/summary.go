@@ -59,6 +59,10 @@ func appendSeconds(dst []byte, d time.Duration) []byte {
 	return dst
 }
 
+// summaryInfoFactor: the Info text of a summary line is cut after this many
+// times Options.MaxValueBytes (256 bytes by default).
+const summaryInfoFactor = 4
+
 // appendSummary writes the summary text without the capture prefix. With
 // term set the wire text is terminal-escaped and coloured; without it the
 // text is raw (for JSON, which does its own escaping).
@@ -67,7 +71,16 @@ func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byt
 	dst = appendVersion(dst, pk.Version)
 	dst = append(dst, ' ')
 	if term {
-		dst = appendEscaped(dst, pk.Info)
+		// A topic can be 64 KB: the line keeps a readable length unless
+		// --max-bytes 0 asks for everything (JSON always carries it whole).
+		info, whole := pk.Info, true
+		if p.o.MaxValueBytes > 0 {
+			info, whole = cutUTF8(info, summaryInfoFactor*p.o.MaxValueBytes)
+		}
+		dst = appendEscaped(dst, info)
+		if !whole {
+			dst = append(dst, "…]"...)
+		}
 	} else {
 		dst = append(dst, pk.Info...)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mqttdump/mqttdump/dissect"
 )
@@ -109,3 +110,23 @@ func BenchmarkBreakdown(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// A 64 KB topic does not make a 64 KB summary line, unless asked for.
+func TestSummaryCutsHugeInfo(t *testing.T) {
+	pk := &dissect.Packet{Type: dissect.TypePublish, Version: dissect.V311, Info: "Publish Message [" + strings.Repeat("é", 30000) + "]"}
+	var b strings.Builder
+	if err := New(&b, Options{MaxValueBytes: 64}).Summary(pk, nil); err != nil {
+		t.Fatal(err)
+	}
+	line := b.String()
+	if len(line) > 400 || !strings.Contains(line, "…]") || !utf8.ValidString(line) {
+		t.Fatalf("summary of a huge topic: %d bytes: %.120q", len(line), line)
+	}
+	b.Reset()
+	if err := New(&b, Options{}).Summary(pk, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.String()) < 60000 {
+		t.Fatalf("MaxValueBytes 0 must show all: %d bytes", b.Len())
+	}
+}
