@@ -1,40 +1,17 @@
 package e2e
 
 import (
-	"context"
-	"errors"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // runMqttdump runs the binary to completion (one minute at most) and
 // returns stdout, stderr and the exit code.
 func runMqttdump(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	bin := needBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errb strings.Builder
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("mqttdump %s: timed out", strings.Join(args, " "))
-	}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	default:
-		t.Fatalf("mqttdump %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errb.String(), code
+	return runMqttdumpStdin(t, "", args...)
 }
 
 // jsonRun runs mqttdump with -T json, requires exit 0 and parses stdout.

@@ -58,14 +58,7 @@ func TestReadTcpdumpCapture(t *testing.T) {
 		stderr, _ := os.ReadFile(errPath)
 		t.Fatalf("mqttdump -r: %v\nstderr:\n%s", err, stderr)
 	}
-	pkts := readPackets(t, outPath)
-	t.Logf("%d packets: %s", len(pkts), describeCounts(countByType(pkts)))
-	checkRun(t, pkts, w, b.port)
-	stderr, err := os.ReadFile(errPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkEndCounts(t, string(stderr), len(pkts), len(w.pubs)+1, false)
+	pkts := checkDumpOutput(t, outPath, errPath, w, b.port, false)
 	checkAgainstTshark(t, pcap, b.port, pkts)
 	if !t.Failed() {
 		checkChecksCanFail(t, pkts, w, b.port)

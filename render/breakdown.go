@@ -41,14 +41,7 @@ func (p *Printer) Breakdown(pk *dissect.Packet) error {
 	if b.covered < len(b.raw) {
 		b.tail()
 	}
-	if pk.Missing > 0 {
-		p.buf = append(p.buf, p.pal.malformed.pre...)
-		p.buf = append(p.buf, "incomplete: "...)
-		p.buf = appendMoreBytes(p.buf, pk.Missing)
-		p.buf = append(p.buf, " expected"...)
-		p.buf = append(p.buf, p.pal.malformed.post...)
-		p.buf = append(p.buf, '\n')
-	}
+	p.appendIncomplete(pk)
 	return p.flush("breakdown")
 }
 
@@ -352,4 +345,18 @@ func (b *breakdown) appendCut(dst []byte, text string, keep int) []byte {
 		dst = append(dst, "…"...)
 	}
 	return dst
+}
+
+// appendIncomplete ends the view of a packet cut short with how many bytes
+// its header promised but the input did not hold.
+func (p *Printer) appendIncomplete(pk *dissect.Packet) {
+	if pk.Missing <= 0 {
+		return
+	}
+	p.buf = append(p.buf, p.pal.malformed.pre...)
+	p.buf = append(p.buf, "incomplete: "...)
+	p.buf = appendMoreBytes(p.buf, pk.Missing)
+	p.buf = append(p.buf, " expected"...)
+	p.buf = append(p.buf, p.pal.malformed.post...)
+	p.buf = append(p.buf, '\n')
 }

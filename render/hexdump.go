@@ -75,14 +75,7 @@ func (p *Printer) Hex(pk *dissect.Packet) error {
 		}
 		p.buf = append(p.buf, '\n')
 	}
-	if pk.Missing > 0 {
-		p.buf = append(p.buf, p.pal.malformed.pre...)
-		p.buf = append(p.buf, "incomplete: "...)
-		p.buf = appendMoreBytes(p.buf, pk.Missing)
-		p.buf = append(p.buf, " expected"...)
-		p.buf = append(p.buf, p.pal.malformed.post...)
-		p.buf = append(p.buf, '\n')
-	}
+	p.appendIncomplete(pk)
 	return p.flush("hex dump")
 }
 
