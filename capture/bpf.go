@@ -70,12 +70,11 @@ type asm struct {
 }
 
 type jump struct {
-	at     int
-	yes    string
-	no     string
-	cond   bpf.JumpTest
-	val    uint32
-	isJset bool
+	at   int
+	yes  string
+	no   string
+	cond bpf.JumpTest
+	val  uint32
 }
 
 func (a *asm) op(i bpf.Instruction) { a.ins = append(a.ins, i) }

@@ -222,7 +222,7 @@ func (a *alloc) bitChild(n *Node, def *FieldDef, b uint64) *Node {
 		return ch
 	}
 	if n.Children == nil {
-		n.Children = a.kids(bitCount(def.Bits, n))
+		n.Children = a.kids(bitCount(n))
 	}
 	n.Children = append(n.Children, ch)
 	return ch
@@ -238,7 +238,7 @@ func shiftOf(mask uint64) uint {
 }
 
 // bitCount is how many bit groups a flag byte will get (connect flags: 7).
-func bitCount(bits int, n *Node) int {
+func bitCount(n *Node) int {
 	switch n.Def {
 	case fConFlags:
 		return 7

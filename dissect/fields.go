@@ -177,8 +177,6 @@ var (
 	fSoRAP     = bit("Retain As Published", "mqtt.subscription_options_rap", 0x08)
 	fSoRH      = bits("Retain Handling", "mqtt.subscription_options_retain", 0x30, retainHandlingLabels)
 	fSoRes     = bits("Reserved", "mqtt.subscription_options_reserved", 0xc0, nil)
-	// fSubQoSv3 is the requested-QoS byte of 3.x SUBSCRIBE with its reserved bits.
-	fSubReqByte = hex8("Requested QoS", "mqtt.sub.qos")
 )
 
 // MQTT 5 properties.

@@ -60,7 +60,6 @@ func (d *decoder) propertyBlock(typ int, res *propResult) {
 	if sub.dead {
 		c.dead = true
 	}
-	return
 }
 
 func (d *decoder) property(c *cursor, typ int, seen *propSet, res *propResult) {

@@ -8,8 +8,8 @@ package e2e
 //
 // Env: MQTTDUMP_REQUIRE_TSHARK=1 fails instead of skipping without tshark;
 // MQTTDUMP_DIFF_SUMMARY=path writes the summary (and every difference, in
-// allowlist format) to path; MQTTDUMP_CORPUS overrides the corpus folder;
-// MQTTDUMP_BIN uses a prebuilt mqttdump instead of building one.
+// allowlist format) to path; MQTTDUMP_CORPUS overrides the corpus folder.
+// The binary is the one TestMain builds (needBinary).
 
 import (
 	"bufio"
@@ -22,11 +22,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,45 +86,6 @@ func tsFindCaptures(samplesDir, corpusDir string) ([]tsCapture, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
-}
-
-// tsBuild builds cmd/mqttdump once per test binary. The e2e package's
-// TestMain belongs to the live tests, so this builds lazily instead.
-var tsBuild struct {
-	once sync.Once
-	bin  string
-	err  error
-}
-
-// tsBinary returns the mqttdump binary: $MQTTDUMP_BIN, or one built from
-// this module into a temporary folder removed when the test process's first
-// caller finishes.
-func tsBinary(t *testing.T) (string, error) {
-	if bin := os.Getenv("MQTTDUMP_BIN"); bin != "" {
-		return bin, nil
-	}
-	tsBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "mqttdump-tsdiff-")
-		if err != nil {
-			tsBuild.err = fmt.Errorf("temp dir for mqttdump: %w", err)
-			return
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		bin := filepath.Join(dir, "mqttdump")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
-		}
-		cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/mqttdump")
-		cmd.Dir = ".." // the module root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			tsBuild.err = fmt.Errorf("build mqttdump: %w\n%s", err, out)
-			return
-		}
-		tsBuild.bin = bin
-	})
-	return tsBuild.bin, tsBuild.err
 }
 
 // tsNode is one field of mqttdump's JSON tree.
@@ -436,10 +395,7 @@ func TestTsharkDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := tsBinary(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := needBinary(t)
 
 	var stats []tsStats
 	var report strings.Builder

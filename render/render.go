@@ -49,12 +49,6 @@ func newPaint(on bool, attrs ...color.Attribute) paint {
 	return paint{pre: s[:i], post: s[i+1:]}
 }
 
-func (c paint) appendString(dst []byte, s string) []byte {
-	dst = append(dst, c.pre...)
-	dst = append(dst, s...)
-	return append(dst, c.post...)
-}
-
 // palette holds the Printer's colours; all empty when colour is off.
 type palette struct {
 	title, offset, bytes, bits, generated, cut paint

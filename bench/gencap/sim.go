@@ -44,18 +44,17 @@ const (
 )
 
 type conn struct {
-	tcp       *pcapgen.Conn
-	v         mqttenc.Version
-	id        int
-	phase     int
-	left      int // publishes left before DISCONNECT
-	queue     []msg
-	nextPID   uint16
-	mss       int
-	aliases   map[string]uint16 // client->server topic aliases in use (MQTT 5)
-	topics    []string
-	reset     bool // end with RST instead of DISCONNECT + FIN
-	retainPub bool
+	tcp     *pcapgen.Conn
+	v       mqttenc.Version
+	id      int
+	phase   int
+	left    int // publishes left before DISCONNECT
+	queue   []msg
+	nextPID uint16
+	mss     int
+	aliases map[string]uint16 // client->server topic aliases in use (MQTT 5)
+	topics  []string
+	reset   bool // end with RST instead of DISCONNECT + FIN
 }
 
 type generator struct {
