@@ -109,7 +109,8 @@ func decodeInput(args []string, file string, sys stdio) (string, error) {
 		defer f.Close()
 		return read(file, f)
 	}
-	return strings.Join(args, " "), nil
+	// One argument a line: a comment ends with its argument.
+	return strings.Join(args, "\n"), nil
 }
 
 // maxHexInput bounds what decode reads: pasted hex is small, and a runaway
