@@ -276,3 +276,7 @@ func acceptKey(key string) string {
 	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(h[:])
 }
+
+func base64Decode(dst []byte, s string) (int, error) {
+	return base64.StdEncoding.Decode(dst, []byte(s))
+}

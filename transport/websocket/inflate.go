@@ -23,12 +23,11 @@ type inflater struct {
 	bits  uint64
 	nbits uint
 
-	state   int
-	final   bool // the current block is the last of the stream
-	stored  int  // bytes left in a stored block
-	lit     huffman
-	dist    huffman
-	dynamic bool // lit/dist hold a dynamic block's codes
+	state  int
+	final  bool // the current block is the last of the stream
+	stored int  // bytes left in a stored block
+	lit    huffman
+	dist   huffman
 }
 
 const (
