@@ -15,6 +15,9 @@ const DefaultMaxInflate = 16 << 20
 // dataChunk bounds the uncompressed payload delivered in one Data call.
 const dataChunk = 32 << 10
 
+// unmaskChunk bounds the compressed input unmasked at once.
+const unmaskChunk = 4 << 10
+
 // maxControl is the largest control frame payload (RFC 6455 §5.5).
 const maxControl = 125
 
@@ -674,7 +677,7 @@ func (c *Conn) payload(s *dirState, off int64, p []byte) {
 
 func (c *Conn) compressed(s *dirState, off int64, p []byte) {
 	for len(p) > 0 {
-		n := min(len(p), outChunk)
+		n := min(len(p), unmaskChunk)
 		if s.inflating && !s.msgStopped {
 			s.tmp = s.unmask(s.tmp[:0], p[:n], s.done)
 			s.curEnd = off + int64(n)
