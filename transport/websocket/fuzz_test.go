@@ -1,11 +1,13 @@
 package websocket
 
 import (
+	"bytes"
 	"compress/flate"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -161,11 +163,39 @@ func TestFuzzSeeds(t *testing.T) {
 		f.add(ClientToServer, []byte{0x82, 0x7f, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4, 5})
 		seeds["lengths"] = f
 	}
+	writeInflateSeeds(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for name, f := range seeds {
 		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", []byte(f))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func writeInflateSeeds(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzInflate")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var full bytes.Buffer
+	w, _ := flate.NewWriter(&full, flate.BestCompression)
+	_, _ = w.Write([]byte(strings.Repeat("mqtt over websocket, ", 30)))
+	_ = w.Close()
+	var stored bytes.Buffer
+	w, _ = flate.NewWriter(&stored, flate.NoCompression)
+	_, _ = w.Write([]byte("stored"))
+	_ = w.Close()
+	seeds := map[string][]byte{
+		"dynamic": full.Bytes(),
+		"stored":  stored.Bytes(),
+		"sync":    append(deflateSync(t, flate.BestSpeed, []byte("abcabcabc"))[0], 0, 0, 0xff, 0xff),
+		"bad":     {0x07, 0x00},
+	}
+	for name, b := range seeds {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbyte('\\x03')\n", b)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -23,11 +23,14 @@ type inflater struct {
 	bits  uint64
 	nbits uint
 
-	state  int
-	final  bool // the current block is the last of the stream
-	stored int  // bytes left in a stored block
-	lit    huffman
-	dist   huffman
+	state   int
+	final   bool     // the current block is the last of the stream
+	stored  int      // bytes left in a stored block
+	lit     *huffman // the fixed tables, or litDyn and distDyn
+	dist    *huffman
+	syms    int // symbols decoded in this block
+	litDyn  huffman
+	distDyn huffman
 }
 
 const (
@@ -53,11 +56,44 @@ type inflateError string
 func (e inflateError) Error() string { return "invalid deflate data: " + string(e) }
 
 // huffman is a canonical Huffman code as counts per length and symbols in
-// code order (the decoding of zlib's puff).
+// code order (the decoding of zlib's puff), plus a table that decodes
+// codes of up to fastBits bits in one look.
 type huffman struct {
 	count [16]uint16
 	sym   [288]uint16
+	fast  [1 << fastBits]uint16 // symbol<<4 | length; 0: not a short code
+
+	hasFast bool
 }
+
+// buildFast fills the lookup table. It costs more than decoding a short
+// block bit by bit, so a block builds it only once it proves long.
+func (h *huffman) buildFast() {
+	h.fast = [1 << fastBits]uint16{}
+	code, index := 0, 0
+	for l := 1; l <= fastBits; l++ {
+		for j := 0; j < int(h.count[l]); j++ {
+			// Canonical codes, bit-reversed: DEFLATE packs Huffman codes MSB first.
+			r := 0
+			for i := 0; i < l; i++ {
+				r |= (code >> i & 1) << (l - 1 - i)
+			}
+			for k := r; k < 1<<fastBits; k += 1 << l {
+				h.fast[k] = h.sym[index]<<4 | uint16(l)
+			}
+			index++
+			code++
+		}
+		code <<= 1
+	}
+	h.hasFast = true
+}
+
+// fastAfter is the number of symbols a block decodes before it builds
+// its lookup tables.
+const fastAfter = 64
+
+const fastBits = 9
 
 // build makes h from code lengths; an over-subscribed set is invalid, an
 // incomplete one decodes until an unused code is met.
@@ -84,6 +120,7 @@ func (h *huffman) build(lengths []uint8) error {
 			offs[l]++
 		}
 	}
+	h.hasFast = false
 	return nil
 }
 
@@ -108,6 +145,8 @@ var fixedLit, fixedDist = func() (huffman, huffman) {
 	var hl, hd huffman
 	_ = hl.build(l[:])
 	_ = hd.build(d[:])
+	hl.buildFast()
+	hd.buildFast()
 	return hl, hd
 }()
 
@@ -228,6 +267,16 @@ func (f *inflater) getBits(n uint) (int, error) {
 }
 
 func (f *inflater) decode(h *huffman) (int, error) {
+	if h.hasFast {
+		if f.nbits < fastBits {
+			f.need(fastBits) // fewer bits near the end of the input are fine
+		}
+		if e := h.fast[f.bits&(1<<fastBits-1)]; e != 0 && uint(e&15) <= f.nbits {
+			f.bits >>= e & 15
+			f.nbits -= uint(e & 15)
+			return int(e >> 4), nil
+		}
+	}
 	code, first, index := 0, 0, 0
 	for l := 1; l < 16; l++ {
 		if f.nbits == 0 && !f.need(1) {
@@ -318,12 +367,15 @@ func (f *inflater) blockHeader() error {
 		f.stored = n
 		f.state = stStored
 	case 1:
-		f.lit, f.dist = fixedLit, fixedDist
+		f.lit, f.dist = &fixedLit, &fixedDist
+		f.syms = 0
 		f.state = stCodes
 	case 2:
 		if err := f.dynamicHeader(); err != nil {
 			return err
 		}
+		f.lit, f.dist = &f.litDyn, &f.distDyn
+		f.syms = 0
 		f.state = stCodes
 	default:
 		return inflateError("reserved block type 3")
@@ -401,14 +453,18 @@ func (f *inflater) dynamicHeader() error {
 	if lengths[256] == 0 {
 		return inflateError("no end-of-block code")
 	}
-	if err := f.lit.build(lengths[:nlen]); err != nil {
+	if err := f.litDyn.build(lengths[:nlen]); err != nil {
 		return err
 	}
-	return f.dist.build(lengths[nlen : nlen+ndist])
+	return f.distDyn.build(lengths[nlen : nlen+ndist])
 }
 
 func (f *inflater) symbol() error {
-	sym, err := f.decode(&f.lit)
+	if f.syms++; f.syms == fastAfter && !f.lit.hasFast {
+		f.lit.buildFast()
+		f.dist.buildFast()
+	}
+	sym, err := f.decode(f.lit)
 	if err != nil {
 		return err
 	}
@@ -428,7 +484,7 @@ func (f *inflater) symbol() error {
 		return err
 	}
 	length := int(lenBase[sym]) + e
-	ds, err := f.decode(&f.dist)
+	ds, err := f.decode(f.dist)
 	if err != nil {
 		return err
 	}
@@ -443,9 +499,20 @@ func (f *inflater) symbol() error {
 	if dist > f.wlen {
 		return inflateError("distance too far back")
 	}
-	for ; length > 0; length-- {
-		if err := f.emit(f.win[(f.wpos-dist)&(winSize-1)]); err != nil {
-			return err
+	for length > 0 {
+		n := min(length, cap(f.out)-len(f.out))
+		for i := 0; i < n; i++ {
+			b := f.win[(f.wpos-dist)&(winSize-1)]
+			f.win[f.wpos] = b
+			f.wpos = (f.wpos + 1) & (winSize - 1)
+			f.out = append(f.out, b)
+		}
+		f.wlen = min(f.wlen+n, winSize)
+		length -= n
+		if len(f.out) == cap(f.out) {
+			if err := f.flushOut(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"errors"
+	"io"
 	"math/rand"
 	"testing"
 )
@@ -111,4 +112,46 @@ func deflateFixedDistance() []byte {
 		out[i/8] |= byte(b) << (i % 8)
 	}
 	return out
+}
+
+// inflateAll runs the inflater over in, split into pieces of split bytes.
+func inflateAll(in []byte, split int) ([]byte, bool, error) {
+	var out []byte
+	f := &inflater{flush: func(p []byte) bool {
+		out = append(out, p...)
+		return len(out) < 1<<22
+	}}
+	for len(in) > 0 {
+		n := min(split, len(in))
+		if err := f.feed(in[:n]); err != nil {
+			return out, false, err
+		}
+		in = in[n:]
+	}
+	if err := f.flushOut(); err != nil {
+		return out, false, err
+	}
+	return out, f.state == stDone, nil
+}
+
+// FuzzInflate: on input compress/flate decodes without error, the
+// inflater must give the same bytes, whatever the split; on any input it
+// must not panic, and split must not change its output.
+func FuzzInflate(f *testing.F) {
+	f.Fuzz(func(t *testing.T, raw []byte, split uint8) {
+		if len(raw) > 1<<16 {
+			return
+		}
+		one, done, err := inflateAll(raw, len(raw)+1)
+		parts, _, _ := inflateAll(raw, int(split)+1)
+		if !bytes.Equal(one, parts) {
+			t.Fatalf("split %d changes the output: %d vs %d bytes", int(split)+1, len(parts), len(one))
+		}
+		want, ferr := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), 1<<22))
+		if ferr == nil && len(want) < 1<<22 {
+			if err != nil || !done || !bytes.Equal(one, want) {
+				t.Fatalf("compress/flate: %d bytes; inflater: %d bytes, done %v, err %v", len(want), len(one), done, err)
+			}
+		}
+	})
 }
