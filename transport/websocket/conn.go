@@ -110,6 +110,12 @@ func (c *Conn) Info() Info {
 	return in
 }
 
+// Stopped reports whether decoding of direction d has stopped (a lost
+// frame boundary, a refused upgrade, a cap): later bytes are ignored.
+func (c *Conn) Stopped(d Dir) bool {
+	return d <= ServerToClient && c.dirs[d].phase == phStopped
+}
+
 // Buffered is the number of bytes the decoder holds.
 func (c *Conn) Buffered() int {
 	n := 0
@@ -246,7 +252,7 @@ func (c *Conn) handshake(s *dirState, off int64, b []byte) int {
 	if old == 0 {
 		s.hoff = off
 	}
-	take := min(len(b), limit-old)
+	take := max(0, min(len(b), limit-old)) // limits may be lowered mid-stream
 	s.hbuf = append(s.hbuf, b[:take]...)
 	from := max(0, old-3)
 	e := headerEnd(s.hbuf[from:])
@@ -298,9 +304,9 @@ func (c *Conn) request(s *dirState, block []byte, sp Span) {
 	if c.info.Host != "" {
 		msg += " host " + strconv.Quote(c.info.Host)
 	}
-	msg += ", subprotocols offered: " + orNone(strings.Join(c.info.Offered, ", "))
+	msg += ", subprotocols offered: " + orNone(wireText(strings.Join(c.info.Offered, ", ")))
 	if offeredExt != "" {
-		msg += ", extensions offered: " + offeredExt
+		msg += ", extensions offered: " + wireText(offeredExt)
 	}
 	c.event(s, sp, EvUpgradeRequest, msg)
 
@@ -347,6 +353,17 @@ func validKey(k string) bool {
 	return err == nil && n == 16
 }
 
+// wireText shows header text as it is when it is plain printable ASCII,
+// else quoted with escapes: it may hold terminal control sequences.
+func wireText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "none"
@@ -385,7 +402,7 @@ func (c *Conn) response(s *dirState, block []byte, sp Span) {
 	c.info.ClientNoContextTakeover, c.info.ServerNoContextTakeover = p.clientNoContextTakeover, p.serverNoContextTakeover
 	c.info.ClientMaxWindowBits, c.info.ServerMaxWindowBits = p.clientMaxWindowBits, p.serverMaxWindowBits
 
-	c.event(s, sp, EvUpgradeAccepted, "WebSocket upgrade: subprotocol "+orNone(sub)+", extensions "+orNone(ext))
+	c.event(s, sp, EvUpgradeAccepted, "WebSocket upgrade: subprotocol "+orNone(wireText(sub))+", extensions "+orNone(wireText(ext)))
 	if !hasToken(h.get("upgrade"), "websocket") {
 		c.event(s, sp, EvProtocol, "101 response has no \"Upgrade: websocket\" (RFC 6455 §4.1)")
 	}
@@ -711,7 +728,7 @@ func (c *Conn) inflated(s *dirState, p []byte) bool {
 	limit := c.maxInflate()
 	ok := true
 	if s.msgOut+len(p) > limit {
-		p, ok = p[:limit-s.msgOut], false
+		p, ok = p[:max(0, limit-s.msgOut)], false
 	}
 	s.msgOut += len(p)
 	if len(p) > 0 {

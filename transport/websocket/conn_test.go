@@ -481,3 +481,39 @@ func TestIsHTTP(t *testing.T) {
 		}
 	}
 }
+
+func TestWireTextEscaped(t *testing.T) {
+	r := &recorder{t: t}
+	c := NewConn(r)
+	c.Write(ClientToServer, 0, []byte(upgradeRequest("mqtt", "")))
+	c.Write(ServerToClient, 0, []byte(upgradeResponse("mqtt\x1b[31m", "x\u202e")))
+	for _, e := range r.events {
+		if strings.ContainsAny(e.msg, "\x1b\u202e") {
+			t.Fatalf("raw control text in %q", e.msg)
+		}
+	}
+	r.must(t, EvUpgradeAccepted, `subprotocol "mqtt\x1b[31m"`)
+}
+
+// Lowering the limits mid-stream must not break anything.
+func TestLimitsLoweredMidStream(t *testing.T) {
+	r := &recorder{t: t}
+	c := NewConn(r)
+	req := upgradeRequest("mqtt", "permessage-deflate")
+	c.Write(ClientToServer, 0, []byte(req[:100]))
+	c.MaxHeader = 50
+	c.Write(ClientToServer, 100, []byte(req[100:]))
+	r.must(t, EvLimit, "longer than 50")
+	if !c.Stopped(ClientToServer) || c.Stopped(ServerToClient) {
+		t.Fatalf("stopped: %v %v", c.Stopped(ClientToServer), c.Stopped(ServerToClient))
+	}
+
+	comp := deflateEach(t, bytes.Repeat([]byte("y"), 100000))
+	c2, r2, cs, _ := upgraded(t, "mqtt", "permessage-deflate", "permessage-deflate")
+	start := len(cs.b)
+	compressedStream(cs, testMask, comp)
+	c2.Write(ClientToServer, int64(start), cs.b[start:start+len(cs.b[start:])/2])
+	c2.MaxInflate = 10
+	c2.Write(ClientToServer, int64(start+len(cs.b[start:])/2), cs.b[start+len(cs.b[start:])/2:])
+	r2.must(t, EvLimit, "more than 10 bytes")
+}
