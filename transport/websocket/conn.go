@@ -646,16 +646,27 @@ func (c *Conn) startMessage(s *dirState, op uint8, masked, rsv1 bool) {
 	s.inflating = true
 }
 
-// unmask copies p to dst, unmasking from payload position pos.
+// unmask copies p to dst, unmasking from payload position pos, eight
+// bytes at a time (8 is a multiple of the key's 4, so the phase holds).
 func (s *dirState) unmask(dst, p []byte, pos uint64) []byte {
+	n0 := len(dst)
+	dst = append(dst, p...)
 	if !s.masked {
-		return append(dst, p...)
+		return dst
 	}
-	k := s.key
-	j := int(pos & 3)
-	for _, b := range p {
-		dst = append(dst, b^k[j])
-		j = (j + 1) & 3
+	var k [4]byte
+	for i := range k {
+		k[i] = s.key[(pos+uint64(i))&3]
+	}
+	q := dst[n0:]
+	k64 := uint64(binary.LittleEndian.Uint32(k[:]))
+	k64 |= k64 << 32
+	i := 0
+	for ; i+8 <= len(q); i += 8 {
+		binary.LittleEndian.PutUint64(q[i:], binary.LittleEndian.Uint64(q[i:])^k64)
+	}
+	for ; i < len(q); i++ {
+		q[i] ^= k[i&3]
 	}
 	return dst
 }
