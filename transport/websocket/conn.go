@@ -103,11 +103,11 @@ func NewConn(sink Sink) *Conn {
 	return c
 }
 
-// Info is what the handshake negotiated so far.
+// Info is what the handshake negotiated so far. It does not allocate:
+// Offered is shared (the Conn replaces it, never changes it in place), so
+// callers must not modify it.
 func (c *Conn) Info() Info {
-	in := c.info
-	in.Offered = append([]string(nil), c.info.Offered...)
-	return in
+	return c.info
 }
 
 // Stopped reports whether decoding of direction d has stopped (a lost

@@ -517,3 +517,10 @@ func TestLimitsLoweredMidStream(t *testing.T) {
 	c2.Write(ClientToServer, int64(start+len(cs.b[start:])/2), cs.b[start+len(cs.b[start:])/2:])
 	r2.must(t, EvLimit, "more than 10 bytes")
 }
+
+func TestInfoDoesNotAllocate(t *testing.T) {
+	c, _, _, _ := upgraded(t, "mqtt", "", "")
+	if n := testing.AllocsPerRun(100, func() { _ = c.Info() }); n != 0 {
+		t.Fatalf("Info allocates %v times", n)
+	}
+}
