@@ -143,9 +143,8 @@ func (c *cursor) prefixed(lenDef, valDef *FieldDef) ([]byte, *Node) {
 	}
 	raw := c.b[c.pos : c.pos+int(l)]
 	n := c.add(c.a.node(Node{Def: valDef, Offset: c.pos, Length: int(l)}))
-	if valDef.Kind == KindString {
-		n.Value = string(raw)
-	} else {
+	if !c.a.noTree && valDef.Kind != KindString {
+		// Boxing a value allocates: only a node that is kept gets one.
 		n.Value = raw
 	}
 	c.pos += int(l)
@@ -158,8 +157,12 @@ func (c *cursor) str(lenDef, valDef *FieldDef) (string, *Node) {
 	if n == nil {
 		return "", nil
 	}
+	s := string(raw)
+	if !c.a.noTree {
+		n.Value = s
+	}
 	c.checkUTF8(n, raw)
-	return n.Value.(string), n
+	return s, n
 }
 
 func (c *cursor) scope() string {

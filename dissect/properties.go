@@ -106,7 +106,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = v
+		if !c.a.noTree {
+			prop.Value = v
+		}
 		if spec.id == 0x24 {
 			prop.Show = qosLabels[v] + fmt.Sprintf(" (%d)", v)
 		}
@@ -125,7 +127,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = v
+		if !c.a.noTree {
+			prop.Value = v
+		}
 		switch spec.id {
 		case 0x21, 0x27, 0x23:
 			if v == 0 {
@@ -140,7 +144,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = v
+		if !c.a.noTree {
+			prop.Value = v
+		}
 		if v == 0 {
 			d.a.report(prop, eiPropValue, "Subscription Identifier must not be 0", propValueRef(spec.id, typ))
 		}
@@ -149,13 +155,17 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = s
+		if !c.a.noTree {
+			prop.Value = s
+		}
 	case ptBinary:
 		b, n := c.prefixed(fPropBinLn, fPropBin)
 		if n == nil {
 			return
 		}
-		prop.Value = b
+		if !c.a.noTree {
+			prop.Value = b
+		}
 	case ptPair:
 		k, kn := c.str(fPropKeyLn, fPropKey)
 		if kn == nil {
@@ -165,7 +175,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if vn == nil {
 			return
 		}
-		prop.Value = k + "=" + v
+		if !c.a.noTree {
+			prop.Value = k + "=" + v
+		}
 		prop.Show = k + ": " + v
 	}
 }

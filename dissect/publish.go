@@ -210,9 +210,10 @@ func (d *decoder) addFilter(f string, n *Node) {
 		d.a.report(n, eiEmptyFilter, "zero-length topic filter", rEmptyFilter)
 		return
 	}
-	levels := strings.Split(f, "/")
-	for i, l := range levels {
-		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
+	// Level by level without splitting: a SUBSCRIBE can hold millions.
+	for rest := f; ; {
+		l, after, more := strings.Cut(rest, "/")
+		if strings.Contains(l, "#") && (l != "#" || more) {
 			d.a.report(n, eiWildcardPlace, "'#' must be alone in the last level of a topic filter", rHashWildcard)
 			return
 		}
@@ -220,6 +221,10 @@ func (d *decoder) addFilter(f string, n *Node) {
 			d.a.report(n, eiWildcardPlace, "'+' must occupy a whole level of a topic filter", rPlusWildcard)
 			return
 		}
+		if !more {
+			return
+		}
+		rest = after
 	}
 }
 
