@@ -601,3 +601,36 @@ func TestStringers(t *testing.T) {
 		t.Error("stringers")
 	}
 }
+
+func TestAssumeUpgraded(t *testing.T) {
+	r := &recorder{t: t}
+	c := NewConn(r)
+	c.AssumeUpgraded()
+	cs, ss := &stream{}, &stream{}
+	cs.frame(true, OpBinary, false, testMask, []byte("\x30\x03\x00\x01t"), true)
+	cs.frame(true, OpBinary, true, testMask, []byte("\x32\x34\x00"), false) // compressed: skipped
+	cs.frame(true, OpBinary, false, testMask, []byte("\xc0\x00"), true)
+	ss.frame(true, OpBinary, false, nil, []byte("\xd0\x00"), true)
+	// Offsets as a capture that began mid-connection would give them.
+	cs.offs = shift(cs.offs, 5000)
+	ss.offs = shift(ss.offs, 7000)
+	c.Write(ClientToServer, 5000, cs.b)
+	c.Write(ServerToClient, 7000, ss.b)
+	checkData(t, r, ClientToServer, cs)
+	checkData(t, r, ServerToClient, ss)
+	r.must(t, EvDeflate, "handshake and its permessage-deflate parameters were not seen")
+	r.mustNot(t, EvProtocol)
+	if in := c.Info(); !in.Upgraded || !in.Assumed {
+		t.Fatalf("info %+v", in)
+	}
+	if len(r.msgs[ClientToServer]) != 3 {
+		t.Fatalf("%d client messages", len(r.msgs[ClientToServer]))
+	}
+}
+
+func shift(offs []int64, by int64) []int64 {
+	for i := range offs {
+		offs[i] += by
+	}
+	return offs
+}
