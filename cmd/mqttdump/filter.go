@@ -14,12 +14,6 @@ type filter struct {
 	client string         // "" : any
 }
 
-var typeNames = map[string]uint8{
-	"connect": 1, "connack": 2, "publish": 3, "puback": 4, "pubrec": 5, "pubrel": 6, "pubcomp": 7,
-	"subscribe": 8, "suback": 9, "unsubscribe": 10, "unsuback": 11, "pingreq": 12, "pingresp": 13,
-	"disconnect": 14, "auth": 15, "reserved": 0,
-}
-
 // parseTypes reads "publish,subscribe" or "3,8" (names case-insensitive).
 func parseTypes(list []string) (map[uint8]bool, error) {
 	if len(list) == 0 {
@@ -32,13 +26,13 @@ func parseTypes(list []string) (map[uint8]bool, error) {
 			if s == "" {
 				continue
 			}
-			if t, ok := typeNames[s]; ok {
+			if t, ok := dissect.ParseTypeKeyword(s); ok {
 				m[t] = true
 				continue
 			}
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 || n > 15 {
-				return nil, usagef("--type %s: not a packet type name or number 0-15 (names: connect, connack, publish, puback, pubrec, pubrel, pubcomp, subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect, auth)", s)
+				return nil, usagef("--type %s: not a packet type name or number 0-15 (names: %s)", s, strings.Join(dissect.TypeKeywords()[1:], ", "))
 			}
 			m[uint8(n)] = true
 		}
