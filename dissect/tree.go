@@ -271,6 +271,10 @@ func (s Severity) Group() string {
 
 // Expert is a finding about the bytes, attached to the node it concerns.
 type Expert struct {
+	// ID is the finding's stable name: Wireshark's expert field where the
+	// condition is the same ("mqtt.unknown_version"), else
+	// "mqtt.expert.<name>"; filters test it by presence.
+	ID       string
 	Severity Severity
 	Message  string
 	Spec     string // normative statement id, "MQTT-3.1.2-3", or a section, "5.0 §2.2.2.2"
