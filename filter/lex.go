@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -31,13 +32,10 @@ type token struct {
 }
 
 func (t token) describe() string {
-	switch t.kind {
-	case tEOF:
+	if t.kind == tEOF {
 		return "the end"
-	case tString:
-		return `"` + t.text + `"`
 	}
-	return `"` + t.text + `"`
+	return strconv.Quote(t.text)
 }
 
 // isWordByte: field names (mqtt.property.topic_alias), numbers (0x1f),
