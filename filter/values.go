@@ -2,6 +2,8 @@ package filter
 
 import (
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -293,4 +295,82 @@ func unsafeBytes(s string) []byte {
 		return nil
 	}
 	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// Field is one field name resolved for -T fields.
+type Field struct{ r ref }
+
+// ParseField resolves a field name as -e takes it; an unknown name gives an
+// *Error with the nearest names.
+func ParseField(name string) (*Field, error) {
+	r, ok := resolve(name)
+	if !ok {
+		msg := strconv.Quote(name) + " is not a field"
+		if s := suggest(name); len(s) > 0 {
+			msg += " (did you mean " + strings.Join(s, ", ") + "?)"
+		}
+		return nil, &Error{Expr: name, Col: 1, Msg: msg}
+	}
+	return &Field{r: r}, nil
+}
+
+// Name is the field's abbreviation.
+func (f *Field) Name() string { return f.r.name }
+
+// NeedsTree reports whether the field's values come from the field tree.
+func (f *Field) NeedsTree() bool { return f.r.src == srcTree }
+
+// ValueKind is the type of a Value.
+type ValueKind uint8
+
+const (
+	ValueNone   ValueKind = iota // a protocol, container or finding: present, no value
+	ValueUint                    // Uint (Def says the base when the value came from the tree)
+	ValueBool                    // Bool
+	ValueString                  // Str
+	ValueBytes                   // Bytes
+	ValueAddr                    // Addr (IPv4 or IPv6)
+	ValueTime                    // Dur: seconds, relative or since the epoch
+)
+
+// Value is one occurrence of a field in a packet.
+type Value struct {
+	Kind  ValueKind
+	Uint  uint64
+	Bool  bool
+	Str   string
+	Bytes []byte
+	Addr  netip.Addr
+	Dur   time.Duration
+	Def   *dissect.FieldDef // set for tree fields
+}
+
+// collector appends every value it visits.
+type collector struct{ out []Value }
+
+func (c *collector) visit(v value) bool {
+	x := Value{Def: v.def}
+	switch v.t {
+	case vUint:
+		x.Kind, x.Uint = ValueUint, v.u
+	case vBool:
+		x.Kind, x.Bool = ValueBool, v.b
+	case vString:
+		x.Kind, x.Str = ValueString, v.s
+	case vBytes:
+		x.Kind, x.Bytes = ValueBytes, v.by
+	case vIPv4, vIPv6:
+		x.Kind, x.Addr = ValueAddr, v.addr
+	case vTime:
+		x.Kind, x.Dur = ValueTime, v.d
+	}
+	c.out = append(c.out, x)
+	return false
+}
+
+// Values appends the field's values in p to dst, in tree order.
+func (f *Field) Values(p *Packet, dst []Value) []Value {
+	c := collector{out: dst}
+	walk(p, &f.r, &c)
+	return c.out
 }

@@ -19,15 +19,44 @@ type Options struct {
 	// MaxValueBytes cuts long values after this many bytes with
 	// "… N more bytes"; 0 shows everything.
 	MaxValueBytes int
+	// Time is the summary line's time column (-t).
+	Time TimeFormat
+}
+
+// TimeFormat is tshark's -t: how the summary line shows a packet's time.
+type TimeFormat uint8
+
+const (
+	TimeRelative     TimeFormat = iota // r: seconds since the first frame of the capture
+	TimeAbsolute                       // a: local time of day
+	TimeAbsoluteDate                   // ad: local date and time
+	TimeDelta                          // d: since the previous MQTT packet read
+	TimeDeltaShown                     // dd: since the previous MQTT packet shown
+	TimeEpoch                          // e: seconds since 1970
+	TimeUTC                            // u: UTC time of day
+	TimeUTCDate                        // ud: UTC date and time
+)
+
+// ParseTimeFormat reads -t's argument: r, a, ad, d, dd, e, u, ud.
+func ParseTimeFormat(s string) (TimeFormat, bool) {
+	for i, name := range []string{"r", "a", "ad", "d", "dd", "e", "u", "ud"} {
+		if s == name {
+			return TimeFormat(i), true
+		}
+	}
+	return 0, false
 }
 
 // Meta is what the capture knows about a packet; nil for `decode`.
 type Meta struct {
-	Frame    int           // 1-based frame that carried the packet's last byte
-	Time     time.Time     // that frame's timestamp
-	Rel      time.Duration // since the first frame of the capture
-	Src, Dst string        // "127.0.0.1:52514", "[::1]:1883"
-	Stream   int           // connection index, 0-based, in order of first sight
+	Frame int           // 1-based frame that carried the packet's last byte
+	Time  time.Time     // that frame's timestamp
+	Rel   time.Duration // since the first frame of the capture
+	// Delta is the time since the previous MQTT packet read, DeltaShown
+	// since the previous one shown (-t d, -t dd).
+	Delta, DeltaShown time.Duration
+	Src, Dst          string // "127.0.0.1:52514", "[::1]:1883"
+	Stream            int    // connection index, 0-based, in order of first sight
 }
 
 // paint is one colour as the escape sequences around a text, worked out

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/dissect"
+	dfilter "github.com/mqttdump/mqttdump/filter"
 	"github.com/mqttdump/mqttdump/render"
 )
 
@@ -46,6 +47,7 @@ type captureOpts struct {
 	maxBuffered int
 	idle        time.Duration
 	bufferKiB   int
+	disp        displayOpts
 }
 
 func runCapture(ctx context.Context, args []string, sys stdio) error {
@@ -65,6 +67,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.StringVar(&o.topic, "topic", "", "show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)")
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
+	o.disp.register(fs)
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
@@ -86,10 +89,18 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	if o.list {
 		return listInterfaces(sys)
 	}
+	if o.disp.list != "" {
+		return listVocabulary(o.disp.list, sys)
+	}
 	ver, err := o.out.check()
 	if err != nil {
 		return err
 	}
+	disp, err := o.disp.check(o.out.format, fs.Changed("filter"))
+	if err != nil {
+		return err
+	}
+	o.out.time = disp.timeFmt
 	cfg, err := o.config()
 	if err != nil {
 		return err
@@ -119,12 +130,19 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		opts:     &o,
 		ver:      ver,
 		filter:   filter{types: types, topic: o.topic, client: o.client},
+		disp:     disp,
 		pr:       o.out.printer(sysOut),
 		sys:      sysOut,
 		out:      out,
 		sessions: map[int]*connState{},
 		arena:    dissect.NewArena(),
 		parked:   parking{m: map[connKey]*connState{}},
+	}
+	if disp.fieldsOK {
+		pl.fp = render.NewFieldsPrinter(out, disp.fields, disp.fopts)
+		if err := pl.fp.Header(); err != nil {
+			return err
+		}
 	}
 	if o.write != "" {
 		f, err := os.Create(o.write)
@@ -237,6 +255,10 @@ type pipeline struct {
 	opts     *captureOpts
 	ver      dissect.Version
 	filter   filter
+	disp     display               // -Y, -T fields, -t
+	fp       *render.FieldsPrinter // -T fields
+	fpkt     dfilter.Packet        // what -Y and -e see, reused
+	times    times
 	pr       *render.Printer
 	sys      stdio
 	sessions map[int]*connState
@@ -253,7 +275,11 @@ type pipeline struct {
 
 func (pl *pipeline) event(ev *capture.Event) error {
 	if pl.first.IsZero() {
-		pl.first = ev.Time
+		// frame.time_relative counts from the capture's first frame.
+		pl.first = ev.Start
+		if pl.first.IsZero() {
+			pl.first = ev.Time
+		}
 	}
 	switch ev.Kind {
 	case capture.EventClose:
@@ -275,7 +301,8 @@ func (pl *pipeline) event(ev *capture.Event) error {
 		// arena serves every connection; summary lines and counts need no
 		// field tree.
 		cs.sess.Arena = pl.arena
-		cs.sess.FactsOnly = pl.opts.quiet || (pl.opts.out.format == "text" && !pl.opts.verbose && !pl.opts.out.hex)
+		cs.sess.FactsOnly = !pl.disp.needsTree() &&
+			(pl.opts.quiet || (pl.opts.out.format != "json" && !pl.opts.verbose && !pl.opts.out.hex))
 	}
 	if pl.sessions[ev.Stream] == nil {
 		pl.sessions[ev.Stream] = cs
@@ -288,9 +315,16 @@ func (pl *pipeline) event(ev *capture.Event) error {
 	if p.Type == dissect.TypeConnect && pl.filter.client != "" {
 		cs.clientOK = p.ClientID == pl.filter.client
 	}
+	delta := since(&pl.times.prevRead, ev.Time)
 	if !pl.filter.show(p, cs.clientOK) {
 		return nil
 	}
+	pl.fpkt = dfilter.Packet{MQTT: p, Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
+		FrameLen: ev.FrameLen, Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream}
+	if pl.disp.filter != nil && !pl.disp.filter.Match(&pl.fpkt) {
+		return nil
+	}
+	pl.m.Delta, pl.m.DeltaShown = delta, since(&pl.times.prevShown, ev.Time)
 	pl.shown++
 	if err := pl.render(p, ev, cs); err != nil {
 		return err
@@ -315,7 +349,7 @@ func (pl *pipeline) meta(ev *capture.Event, cs *connState) *render.Meta {
 		a[0], a[1] = ev.Src.String(), ev.Dst.String()
 	}
 	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: a[0], Dst: a[1], Stream: ev.Stream}
+		Src: a[0], Dst: a[1], Stream: ev.Stream, Delta: pl.m.Delta, DeltaShown: pl.m.DeltaShown}
 	return &pl.m
 }
 
@@ -325,7 +359,9 @@ func (pl *pipeline) render(p *dissect.Packet, ev *capture.Event, cs *connState) 
 	}
 	m := pl.meta(ev, cs)
 	var err error
-	if pl.opts.out.format == "json" {
+	if pl.fp != nil {
+		err = pl.fp.Packet(&pl.fpkt)
+	} else if pl.opts.out.format == "json" {
 		err = pl.pr.JSON(p, m)
 	} else {
 		err = pl.pr.Summary(p, m)

@@ -45,6 +45,9 @@ func runDecode(args []string, sys stdio) error {
 	if err != nil {
 		return err
 	}
+	if o.format == "fields" {
+		return usagef("-T fields needs a capture (-r or -i)")
+	}
 	text, err := decodeInput(fs.Args(), *file, sys)
 	if err != nil {
 		return err
