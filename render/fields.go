@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/filter"
 )
 
@@ -225,3 +226,35 @@ func WriteFieldList(w io.Writer, list []filter.FieldInfo) error {
 	}
 	return nil
 }
+
+// FilterPacket is what filters and -e see of a packet and its metadata.
+func FilterPacket(pk *dissect.Packet, m *Meta) filter.Packet {
+	p := filter.Packet{MQTT: pk}
+	if m != nil {
+		p.Frame, p.Time, p.Rel, p.FrameLen = m.Frame, m.Time, m.Rel, m.FrameLen
+		p.Src, p.Dst, p.Stream = m.Src, m.Dst, m.Stream
+	}
+	return p
+}
+
+// FieldsView is the -T fields view: one line of field values per packet.
+type FieldsView struct {
+	P *FieldsPrinter
+	// Out is where notices go (standard error: standard output stays one
+	// line per packet).
+	Out  io.Writer
+	Tree bool // some field reads the field tree
+	pkt  filter.Packet
+}
+
+// NeedsTree implements View.
+func (v *FieldsView) NeedsTree() bool { return v.Tree }
+
+// Packet implements View.
+func (v *FieldsView) Packet(pk *dissect.Packet, m *Meta) error {
+	v.pkt = FilterPacket(pk, m)
+	return v.P.Packet(&v.pkt)
+}
+
+// Notice implements View.
+func (v *FieldsView) Notice(n *Notice) error { return WriteNotice(v.Out, n) }

@@ -26,9 +26,9 @@ func appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
 	dst = append(dst, ' ')
 	dst = AppendTime(dst, m, tf)
 	dst = append(dst, ' ')
-	dst = appendEscaped(dst, m.Src)
+	dst = appendAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
-	dst = appendEscaped(dst, m.Dst)
+	dst = appendAddr(dst, m.Dst)
 	return append(dst, ' ')
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -78,11 +77,8 @@ func (d *displayOpts) check(format string, given bool) (display, error) {
 	return out, nil
 }
 
-// needsTree reports whether the filter or the fields read the field tree.
-func (d *display) needsTree() bool {
-	if d.filter != nil && d.filter.NeedsTree() {
-		return true
-	}
+// fieldsNeedTree reports whether some -e field reads the field tree.
+func (d *display) fieldsNeedTree() bool {
 	for _, f := range d.fields {
 		if f.NeedsTree() {
 			return true
@@ -97,19 +93,4 @@ func listVocabulary(what string, sys stdio) error {
 		return usagef("-G %s: only -G fields is supported", what)
 	}
 	return render.WriteFieldList(sys.out, dfilter.Vocabulary())
-}
-
-// times keeps what -t d and -t dd need between packets.
-type times struct {
-	prevRead, prevShown time.Time
-}
-
-// since returns now minus *prev (0 for the first) and moves *prev to now.
-func since(prev *time.Time, now time.Time) time.Duration {
-	var d time.Duration
-	if !prev.IsZero() {
-		d = now.Sub(*prev)
-	}
-	*prev = now
-	return d
 }
