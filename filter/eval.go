@@ -217,6 +217,9 @@ func compare(v value, l *lit) (int, bool) {
 // compileRegexp compiles a matches pattern. Wireshark's matches is
 // case-insensitive unless the pattern says (?-i); the syntax is Go's RE2.
 func compileRegexp(pat string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(pat); err != nil {
+		return nil, err // the error names the user's pattern, not ours
+	}
 	return regexp.Compile("(?i)" + pat)
 }
 
