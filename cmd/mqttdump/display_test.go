@@ -5,7 +5,6 @@ import (
 	"testing"
 )
 
-
 const session311 = "../../samples/mqtt311-session.pcap"
 
 // -G fields lists the vocabulary in tshark's format.
