@@ -156,8 +156,11 @@ type Conn struct {
 	suite                      *suite
 	etm                        bool
 	offersEarly                bool
-	sec                        *secrets
+	sec                        *secrets // TLS 1.3 secrets
+	master                     []byte   // TLS 1.0-1.2 master secret
 	k12                        *tls12Keys
+	clientSID, serverSID       []byte
+	ticketKey                  *[32]byte // sessionKey of the ClientHello's ticket
 	saidNoKeys                 bool
 }
 
@@ -564,9 +567,6 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 	// A handshake message cut by the gap cannot be parsed; the next
 	// handshake record most likely starts a new one.
 	ds.hs.reset()
-	if ds.mode == modeSkip {
-		// Nothing is decrypted: only the framing matters.
-	}
 	if !ds.scanning && ds.hdrN == recordHeaderLen && ds.skipBody == 0 {
 		left := int64(ds.need - len(ds.rec))
 		if lost < left {

@@ -31,8 +31,8 @@ func (h *hsReader) release() {
 }
 
 // wantBody lists the messages tlsdec parses: ClientHello, ServerHello,
-// EncryptedExtensions, KeyUpdate.
-func wantBody(t uint8) bool { return t == 1 || t == 2 || t == 8 || t == 24 }
+// NewSessionTicket, EncryptedExtensions, KeyUpdate.
+func wantBody(t uint8) bool { return t == 1 || t == 2 || t == 4 || t == 8 || t == 24 }
 
 func (c *Conn) handshakeBytes(d Dir, b []byte, s Span) {
 	ds := &c.dir[d]
@@ -93,6 +93,10 @@ func (c *Conn) onHandshake(d Dir, typ uint8, body []byte, s Span) {
 	case 2:
 		if d == ServerToClient {
 			c.serverHello(body, s)
+		}
+	case 4:
+		if d == ServerToClient && c.version < 0x0304 {
+			c.newSessionTicket(body)
 		}
 	case 8:
 		if d == ServerToClient {
@@ -181,7 +185,7 @@ func (c *Conn) clientHello(body []byte, s Span) {
 	r := reader{b: body, ok: true}
 	r.u16() // legacy_version
 	random := r.bytes(32)
-	r.vec8()  // legacy_session_id
+	sid := r.vec8()
 	r.vec16() // cipher_suites
 	r.vec8()  // legacy_compression_methods
 	if !r.ok {
@@ -190,6 +194,7 @@ func (c *Conn) clientHello(body []byte, s Span) {
 	}
 	copy(c.clientRandom[:], random)
 	c.haveClient = true
+	c.clientSID = append([]byte(nil), sid...)
 	var versions []string
 	if len(r.b) > 0 {
 		ext := r.vec16()
@@ -207,6 +212,11 @@ func (c *Conn) clientHello(body []byte, s Span) {
 				}
 			case 16:
 				c.info.ALPN = alpnList(data)
+			case 35: // session_ticket (TLS 1.2 resumption)
+				if len(data) > 0 {
+					k := sessionKey("ticket", data)
+					c.ticketKey = &k
+				}
 			case 42:
 				c.offersEarly = true
 			case 43:
@@ -252,7 +262,7 @@ func (c *Conn) serverHello(body []byte, s Span) {
 	r := reader{b: body, ok: true}
 	version := r.u16()
 	random := r.bytes(32)
-	r.vec8() // legacy_session_id_echo
+	sid := r.vec8()
 	id := r.u16()
 	r.u8() // legacy_compression_method
 	if !r.ok {
@@ -288,6 +298,7 @@ func (c *Conn) serverHello(body []byte, s Span) {
 	}
 	copy(c.serverRandom[:], random)
 	c.haveServer = true
+	c.serverSID = append([]byte(nil), sid...)
 	c.version = version
 	c.etm = etm && version < 0x0304
 	c.info.Version = versionName(version)
@@ -376,12 +387,22 @@ func (c *Conn) setupKeys(s Span) {
 	sec := c.keys.lookup(c.clientRandom)
 	missing := fmt.Sprintf("no key for client random %x in the key log", c.clientRandom[:])
 	if c.version < 0x0304 {
-		if sec == nil || sec.master == nil {
+		var master []byte
+		if sec != nil {
+			master = sec.master
+		}
+		if master == nil {
+			master = c.resumedMaster()
+		}
+		if master == nil {
 			c.noKeys(d, s, missing)
 			return
 		}
-		c.sec = sec
-		c.k12 = tls12KeyBlock(st, c.version, c.etm, sec.master, c.clientRandom[:], c.serverRandom[:])
+		c.master = master
+		c.k12 = tls12KeyBlock(st, c.version, c.etm, master, c.clientRandom[:], c.serverRandom[:])
+		if len(c.serverSID) > 0 {
+			c.keys.learn(sessionKey("id", c.serverSID), master)
+		}
 		return
 	}
 	hsLen := st.prf().Size()
@@ -412,6 +433,30 @@ func (c *Conn) setupKeys(s Span) {
 			}
 			ds.open = o
 		}
+	}
+}
+
+// resumedMaster is the master secret of an earlier connection that this
+// one resumes, by session ticket or by session ID, if the key log learned it.
+func (c *Conn) resumedMaster() []byte {
+	if c.ticketKey != nil {
+		if m := c.keys.recall(*c.ticketKey); m != nil {
+			return m
+		}
+	}
+	if len(c.serverSID) > 0 && bytes.Equal(c.serverSID, c.clientSID) {
+		return c.keys.recall(sessionKey("id", c.serverSID))
+	}
+	return nil
+}
+
+// newSessionTicket remembers which master secret a TLS 1.2 ticket carries.
+func (c *Conn) newSessionTicket(body []byte) {
+	r := reader{b: body, ok: true}
+	r.bytes(4) // ticket_lifetime_hint
+	ticket := r.vec16()
+	if r.ok && len(ticket) > 0 && c.master != nil {
+		c.keys.learn(sessionKey("ticket", ticket), c.master)
 	}
 }
 

@@ -3,10 +3,12 @@ package tlsdec
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Bounds on a key log: a line longer than maxKeyLogLine is not a key log
@@ -14,6 +16,7 @@ import (
 const (
 	maxKeyLogLine    = 4096
 	maxKeyLogEntries = 1 << 20
+	maxLearned       = 1 << 16 // TLS 1.2 sessions remembered for resumption
 )
 
 // secrets are what a key log knows about one client random. A nil slice is
@@ -28,9 +31,57 @@ type secrets struct {
 
 // KeyLog holds NSS key log secrets (SSLKEYLOGFILE format) keyed by the
 // client random of the ClientHello they belong to.
+//
+// A KeyLog also learns, from the TLS 1.2 connections it decrypts, which
+// session ID or session ticket carries which master secret, so that a later
+// connection of the same capture resuming that session decrypts even when
+// the key log has no line for it (Go's crypto/tls logs only full
+// handshakes). That part is safe for concurrent use by several Conns.
 type KeyLog struct {
 	m       map[[32]byte]*secrets
 	dropped int // entries Merge could not add (over the cap)
+
+	mu      sync.Mutex
+	learned map[[32]byte][]byte // sessionKey -> master secret
+}
+
+// sessionKey names a TLS 1.2 session by its ID or ticket.
+func sessionKey(kind string, id []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write(id)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// learn remembers a session's master secret (bounded: when full, an
+// arbitrary older session is forgotten).
+func (k *KeyLog) learn(key [32]byte, master []byte) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.learned == nil {
+		k.learned = make(map[[32]byte][]byte)
+	}
+	if _, ok := k.learned[key]; !ok && len(k.learned) >= maxLearned {
+		for old := range k.learned {
+			delete(k.learned, old)
+			break
+		}
+	}
+	k.learned[key] = append([]byte(nil), master...)
+}
+
+func (k *KeyLog) recall(key [32]byte) []byte {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.learned[key]
 }
 
 // ErrTooManyEntries is returned when a key log names more client randoms
