@@ -76,6 +76,9 @@ type Info struct {
 	// Undecrypted counts the record bytes (headers included) of each
 	// direction that carried protected data tlsdec could not decrypt.
 	Undecrypted [2]int64
+	// Missing counts the bytes of each direction that Gap (or a jump in
+	// Write's offset) said were not captured.
+	Missing [2]int64
 }
 
 // Bounds on what a hostile stream can make a Conn hold.
@@ -121,8 +124,13 @@ type direction struct {
 	rec      []byte // the current record's fragment so far, when split over writes
 	skipBody int    // bytes left of a record broken by a gap
 
-	scanning  bool  // after a gap: looking for a record header
-	candidate bool  // the current record was found by scanning
+	scanning  bool // after a gap: looking for a record header
+	scan      [aesBlock + recordHeaderLen]byte
+	scanN     int
+	prev      [aesBlock]byte // TLS 1.0 CBC: the last ciphertext block before a record found after a gap
+	prevN     int
+	candidate bool // the current record was found by scanning
+	afterGap  bool // the current record is the first after a gap that ended at its header
 	lost      int64 // bytes lost in the gap being resynchronised
 	fails     int   // candidates that failed since the gap
 
@@ -226,20 +234,29 @@ func (c *Conn) consume(d Dir, b []byte) int {
 	case ds.skipBody > 0:
 		n := min(ds.skipBody, len(b))
 		ds.skipBody -= n
+		ds.keepPrev(b[:n])
 		if ds.skipBody == 0 {
 			ds.hdrN = 0
 			ds.seq++ // the broken record used a sequence number
+			ds.afterGap = true
 		}
 		return n
 	case ds.scanning:
 		for i, x := range b {
-			if ds.hdrN == recordHeaderLen {
-				copy(ds.hdr[:], ds.hdr[1:])
-				ds.hdrN--
+			if ds.scanN == len(ds.scan) {
+				copy(ds.scan[:], ds.scan[1:])
+				ds.scanN--
 			}
-			ds.hdr[ds.hdrN] = x
-			ds.hdrN++
-			if ds.hdrN == recordHeaderLen && c.plausible(ds) {
+			ds.scan[ds.scanN] = x
+			ds.scanN++
+			if ds.scanN < recordHeaderLen {
+				continue
+			}
+			copy(ds.hdr[:], ds.scan[ds.scanN-recordHeaderLen:ds.scanN])
+			ds.hdrN = recordHeaderLen
+			if c.plausible(ds) {
+				ds.prevN = copy(ds.prev[:], ds.scan[:ds.scanN-recordHeaderLen])
+				ds.scanN = 0
 				ds.scanning, ds.candidate = false, true
 				ds.recStart = ds.off + int64(i) + 1 - recordHeaderLen
 				ds.typ, ds.ver = ds.hdr[0], binary.BigEndian.Uint16(ds.hdr[1:])
@@ -276,6 +293,27 @@ func (c *Conn) consume(d Dir, b []byte) int {
 		c.record(d, ds.rec)
 	}
 	return n
+}
+
+const aesBlock = 16
+
+// keepPrev keeps the last ciphertext block of the bytes skipped after a gap.
+func (ds *direction) keepPrev(b []byte) {
+	if len(b) >= aesBlock {
+		ds.prevN = copy(ds.prev[:], b[len(b)-aesBlock:])
+		return
+	}
+	keep := min(ds.prevN, aesBlock-len(b))
+	copy(ds.prev[:], ds.prev[ds.prevN-keep:ds.prevN])
+	ds.prevN = keep + copy(ds.prev[keep:], b)
+}
+
+// chainFromPrev gives a TLS 1.0 CBC opener the IV that a gap hid: the last
+// ciphertext block of the record before.
+func (ds *direction) chainFromPrev() {
+	if o, ok := ds.open.(*cbcOpener); ok && o.chain != nil && ds.prevN == aesBlock {
+		o.chain = append(o.chain[:0], ds.prev[:]...)
+	}
 }
 
 // header checks a complete record header.
@@ -321,8 +359,8 @@ func (c *Conn) record(d Dir, frag []byte) {
 	ds := &c.dir[d]
 	s := Span{ds.recStart, ds.recStart + recordHeaderLen + int64(len(frag))}
 	typ, ver := ds.typ, ds.ver
-	candidate := ds.candidate
-	ds.candidate = false
+	candidate := ds.candidate || ds.afterGap
+	ds.candidate, ds.afterGap = false, false
 	ds.hdrN, ds.rec = 0, ds.rec[:0]
 	ds.records++
 	ds.recBytes += s.To - s.From
@@ -497,6 +535,7 @@ func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte
 		}
 		return p, t, ok
 	}
+	ds.chainFromPrev()
 	if ds.open != nil {
 		for k := uint64(0); k < maxResyncTries; k++ {
 			if p, t, ok := try(ds.open, ds.seq, k); ok {
@@ -538,7 +577,10 @@ func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte
 		c.event(d, s, EvGap, "could not resynchronise after the gap: %s no longer decrypted", d)
 		return nil, 0, false
 	}
+	// Scan on after this record; its last block is the IV of the next
+	// one in TLS 1.0.
 	ds.scanning, ds.hdrN = true, 0
+	ds.scanN = copy(ds.scan[:aesBlock], frag[max(0, len(frag)-aesBlock):])
 	return nil, 0, false
 }
 
@@ -560,6 +602,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 	lost := end - ds.off
 	at := ds.off
 	ds.off = end
+	c.info.Missing[d] += lost
 	if ds.mode == modeStopped {
 		return
 	}
@@ -574,6 +617,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			// it and go on with the next one, whose header is known.
 			ds.skipBody = int(left - lost)
 			ds.rec = ds.rec[:0]
+			ds.prevN = 0
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
 			c.event(d, s, EvGap, "%d bytes missing at stream offset %d inside a record: that record is not decrypted", lost, at)
 			return
@@ -581,6 +625,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 		if lost == left {
 			ds.hdrN, ds.rec = 0, ds.rec[:0]
 			ds.seq++
+			ds.afterGap, ds.prevN = true, 0
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
 			c.event(d, s, EvGap, "%d bytes missing at stream offset %d: the rest of a record, that record is not decrypted", lost, at)
 			return
@@ -592,7 +637,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 		ds.lost = lost
 		ds.fails = 0
 	}
-	ds.scanning, ds.hdrN, ds.skipBody, ds.candidate = true, 0, 0, false
+	ds.scanning, ds.hdrN, ds.skipBody, ds.candidate, ds.scanN = true, 0, 0, false, 0
 	ds.rec = ds.rec[:0]
 	c.event(d, s, EvGap, "%d bytes missing at stream offset %d: looking for the next record", lost, at)
 }

@@ -225,11 +225,21 @@ func (w *sealer12) seal(typ uint8, plain []byte) []byte {
 // application data of each direction.
 type conversation struct {
 	chunks []chunk
+	plain  map[int][]byte // chunk index -> the application data it carries
 	keyLog string
 	sent   [2][]byte
 }
 
 func (cv *conversation) add(d Dir, b []byte) { cv.chunks = append(cv.chunks, chunk{d, b}) }
+
+func (cv *conversation) addData(d Dir, rec, msg []byte) {
+	if cv.plain == nil {
+		cv.plain = map[int][]byte{}
+	}
+	cv.plain[len(cv.chunks)] = msg
+	cv.sent[d] = append(cv.sent[d], msg...)
+	cv.add(d, rec)
+}
 
 func randBytes(r *rand.ChaCha8, n int) []byte {
 	b := make([]byte, n)
@@ -285,8 +295,7 @@ func tls13Conversation(t testing.TB, id uint16, keyUpdate, early bool, records i
 			if i == 2 {
 				msg = randBytes(r, 1<<14) // a full record
 			}
-			cv.sent[d] = append(cv.sent[d], msg...)
-			cv.add(Dir(d), w.seal(23, msg, int(r.Uint64()%20)))
+			cv.addData(Dir(d), w.seal(23, msg, int(r.Uint64()%20)), msg)
 		}
 		if keyUpdate && i == records/2 {
 			cv.add(ClientToServer, caw.seal(22, handshakeMsg(24, []byte{1}), 0))
@@ -323,8 +332,7 @@ func tls12Conversation(t testing.TB, id uint16, ver uint16, etm bool, records in
 	for range records {
 		for d, w := range []*sealer12{cw, sw} {
 			msg := randBytes(r, 1+int(r.Uint64()%2000))
-			cv.sent[d] = append(cv.sent[d], msg...)
-			cv.add(Dir(d), w.seal(23, msg))
+			cv.addData(Dir(d), w.seal(23, msg), msg)
 		}
 	}
 	cv.add(ClientToServer, cw.seal(21, []byte{1, 0}))
