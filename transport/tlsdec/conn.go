@@ -90,6 +90,7 @@ const (
 	maxHandshakeMsg = 64 << 10 // larger hello messages are not parsed
 	maxResyncTries  = 64       // sequence numbers tried after a gap
 	maxResyncFails  = 32       // record candidates tried after a gap before giving up
+	maxResyncBudget = 32 << 20 // bytes of trial decryption spent on one gap
 	maxAlertsRecord = 4        // alerts described per record
 )
 
@@ -129,10 +130,11 @@ type direction struct {
 	scanN     int
 	prev      [aesBlock]byte // TLS 1.0 CBC: the last ciphertext block before a record found after a gap
 	prevN     int
-	candidate bool // the current record was found by scanning
-	afterGap  bool // the current record is the first after a gap that ended at its header
+	candidate bool  // the current record was found by scanning
+	afterGap  bool  // the current record is the first after a gap that ended at its header
 	lost      int64 // bytes lost in the gap being resynchronised
 	fails     int   // candidates that failed since the gap
+	budget    int64 // trial decryption bytes left for this gap
 
 	mode      mode
 	open      opener
@@ -526,6 +528,10 @@ func (c *Conn) authFailed(d Dir, s Span) {
 func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte, uint8, bool) {
 	ds := &c.dir[d]
 	try := func(o opener, base uint64, k uint64) ([]byte, uint8, bool) {
+		if ds.budget < int64(len(frag)) {
+			return nil, 0, false
+		}
+		ds.budget -= int64(len(frag))
 		p, t, ok := o.open(ds.plain, base+k, typ, ver, frag)
 		if ok {
 			ds.seq = base + k + 1
@@ -542,15 +548,14 @@ func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte
 				return p, t, true
 			}
 		}
-		// A long gap: around the number of records of average size.
+		// A long gap: between half and twice the number of records of
+		// the average size seen so far, within the trial budget.
 		if ds.records > 1 {
 			avg := max(ds.recBytes/ds.records, 1)
 			est := uint64(ds.lost / avg)
-			for k := est - min(est, 8); k < est+8; k++ {
-				if k >= maxResyncTries {
-					if p, t, ok := try(ds.open, ds.seq, k); ok {
-						return p, t, true
-					}
+			for k := max(est/2, maxResyncTries); k < 2*est+8 && ds.budget >= int64(len(frag)); k++ {
+				if p, t, ok := try(ds.open, ds.seq, k); ok {
+					return p, t, true
 				}
 			}
 		}
@@ -618,6 +623,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			ds.skipBody = int(left - lost)
 			ds.rec = ds.rec[:0]
 			ds.prevN = 0
+			ds.lost, ds.fails, ds.budget = lost, 0, maxResyncBudget
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
 			c.event(d, s, EvGap, "%d bytes missing at stream offset %d inside a record: that record is not decrypted", lost, at)
 			return
@@ -626,6 +632,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			ds.hdrN, ds.rec = 0, ds.rec[:0]
 			ds.seq++
 			ds.afterGap, ds.prevN = true, 0
+			ds.lost, ds.fails, ds.budget = lost, 0, maxResyncBudget
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
 			c.event(d, s, EvGap, "%d bytes missing at stream offset %d: the rest of a record, that record is not decrypted", lost, at)
 			return
@@ -636,6 +643,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 	} else {
 		ds.lost = lost
 		ds.fails = 0
+		ds.budget = maxResyncBudget
 	}
 	ds.scanning, ds.hdrN, ds.skipBody, ds.candidate, ds.scanN = true, 0, 0, false, 0
 	ds.rec = ds.rec[:0]
