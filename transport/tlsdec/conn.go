@@ -189,7 +189,19 @@ func (c *Conn) Buffered() int {
 	n := 0
 	for i := range c.dir {
 		ds := &c.dir[i]
-		n += ds.hdrN + len(ds.rec) + ds.hs.hdrN + len(ds.hs.body)
+		if ds.mode == modeStopped {
+			continue
+		}
+		if ds.hdrN < recordHeaderLen {
+			n += ds.hdrN
+		}
+		if ds.scanning {
+			n += ds.scanN
+		}
+		if ds.hs.hdrN < len(ds.hs.hdr) {
+			n += ds.hs.hdrN
+		}
+		n += len(ds.rec) + len(ds.hs.body)
 	}
 	return n
 }

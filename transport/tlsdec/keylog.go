@@ -39,6 +39,7 @@ type secrets struct {
 // handshakes). That part is safe for concurrent use by several Conns.
 type KeyLog struct {
 	m       map[[32]byte]*secrets
+	limit   int // most client randoms kept; 0 means maxKeyLogEntries
 	dropped int // entries Merge could not add (over the cap)
 
 	mu      sync.Mutex
@@ -92,7 +93,11 @@ var ErrTooManyEntries = errors.New("tlsdec: key log has too many entries")
 // comments, malformed hex) are ignored; a line longer than 4 KiB or more than
 // 2^20 client randoms is an error.
 func ParseKeyLog(r io.Reader) (*KeyLog, error) {
-	k := &KeyLog{m: make(map[[32]byte]*secrets)}
+	return parseKeyLog(r, maxKeyLogEntries)
+}
+
+func parseKeyLog(r io.Reader, limit int) (*KeyLog, error) {
+	k := &KeyLog{m: make(map[[32]byte]*secrets), limit: limit}
 	br := bufio.NewReaderSize(r, maxKeyLogLine+1)
 	for lineNo := 1; ; lineNo++ {
 		line, err := br.ReadSlice('\n')
@@ -168,7 +173,11 @@ func (k *KeyLog) entry(cr [32]byte) (*secrets, error) {
 	if s, ok := k.m[cr]; ok {
 		return s, nil
 	}
-	if len(k.m) >= maxKeyLogEntries {
+	limit := k.limit
+	if limit <= 0 || limit > maxKeyLogEntries {
+		limit = maxKeyLogEntries
+	}
+	if len(k.m) >= limit {
 		return nil, ErrTooManyEntries
 	}
 	s := &secrets{}
