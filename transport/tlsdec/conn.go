@@ -91,6 +91,7 @@ const (
 	maxResyncTries  = 64       // sequence numbers tried after a gap
 	maxResyncFails  = 32       // record candidates tried after a gap before giving up
 	maxResyncBudget = 32 << 20 // bytes of trial decryption spent on one gap
+	maxResyncTrials = 2048     // trial decryptions spent on one gap
 	maxAlertsRecord = 4        // alerts described per record
 )
 
@@ -135,6 +136,7 @@ type direction struct {
 	lost      int64 // bytes lost in the gap being resynchronised
 	fails     int   // candidates that failed since the gap
 	budget    int64 // trial decryption bytes left for this gap
+	trials    int   // trial decryptions left for this gap
 
 	mode      mode
 	open      opener
@@ -540,10 +542,11 @@ func (c *Conn) authFailed(d Dir, s Span) {
 func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte, uint8, bool) {
 	ds := &c.dir[d]
 	try := func(o opener, base uint64, k uint64) ([]byte, uint8, bool) {
-		if ds.budget < int64(len(frag)) {
+		if ds.budget < int64(len(frag)) || ds.trials <= 0 {
 			return nil, 0, false
 		}
 		ds.budget -= int64(len(frag))
+		ds.trials--
 		p, t, ok := o.open(ds.plain, base+k, typ, ver, frag)
 		if ok {
 			ds.seq = base + k + 1
@@ -565,7 +568,7 @@ func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte
 		if ds.records > 1 {
 			avg := max(ds.recBytes/ds.records, 1)
 			est := uint64(ds.lost / avg)
-			for k := max(est/2, maxResyncTries); k < 2*est+8 && ds.budget >= int64(len(frag)); k++ {
+			for k := max(est/2, maxResyncTries); k < 2*est+8 && ds.budget >= int64(len(frag)) && ds.trials > 0; k++ {
 				if p, t, ok := try(ds.open, ds.seq, k); ok {
 					return p, t, true
 				}
@@ -635,7 +638,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			ds.skipBody = int(left - lost)
 			ds.rec = ds.rec[:0]
 			ds.prevN = 0
-			ds.lost, ds.fails, ds.budget = lost, 0, maxResyncBudget
+			ds.lost, ds.fails, ds.budget, ds.trials = lost, 0, maxResyncBudget, maxResyncTrials
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
 			c.event(d, s, EvGap, "%d bytes missing at stream offset %d inside a record: that record is not decrypted", lost, at)
 			return
@@ -644,7 +647,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			ds.hdrN, ds.rec = 0, ds.rec[:0]
 			ds.seq++
 			ds.afterGap, ds.prevN = true, 0
-			ds.lost, ds.fails, ds.budget = lost, 0, maxResyncBudget
+			ds.lost, ds.fails, ds.budget, ds.trials = lost, 0, maxResyncBudget, maxResyncTrials
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
 			c.event(d, s, EvGap, "%d bytes missing at stream offset %d: the rest of a record, that record is not decrypted", lost, at)
 			return
@@ -655,7 +658,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 	} else {
 		ds.lost = lost
 		ds.fails = 0
-		ds.budget = maxResyncBudget
+		ds.budget, ds.trials = maxResyncBudget, maxResyncTrials
 	}
 	ds.scanning, ds.hdrN, ds.skipBody, ds.candidate, ds.scanN = true, 0, 0, false, 0
 	ds.rec = ds.rec[:0]
