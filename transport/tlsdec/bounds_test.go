@@ -219,3 +219,27 @@ func TestKeyLogReadError(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestConcurrentConns: Conns sharing one KeyLog (which learns TLS 1.2
+// sessions) may run in parallel; run with -race.
+func TestConcurrentConns(t *testing.T) {
+	cv := tls12Conversation(t, 0xC02F, 0x0303, false, 4)
+	keys := cv.keys(t)
+	done := make(chan string, 4)
+	for range 4 {
+		go func() {
+			r := &recorder{}
+			feed(NewConn(keys, r), cv.chunks, 0)
+			if !bytes.Equal(r.data[1].Bytes(), cv.sent[1]) {
+				done <- "data differs"
+				return
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
