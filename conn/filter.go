@@ -16,6 +16,36 @@ type Filter interface {
 	Match(pk *dissect.Packet, m *render.Meta, c *Conn) bool
 }
 
+// ConnFilter is a Filter that can also tell whether notices about a whole
+// connection (how it ended, requests left unanswered) are shown.
+type ConnFilter interface {
+	MatchConn(c *Conn) bool
+}
+
+// matchConn applies f to a connection notice; filters that cannot tell
+// let it through.
+func matchConn(f Filter, c *Conn) bool {
+	if cf, ok := f.(ConnFilter); ok {
+		return cf.MatchConn(c)
+	}
+	return true
+}
+
+// MatchConn implements ConnFilter.
+func (a All) MatchConn(c *Conn) bool {
+	for _, f := range a {
+		if f != nil && !matchConn(f, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchConn implements ConnFilter: --client selects the connection.
+func (f *Basic) MatchConn(c *Conn) bool {
+	return f.Client == "" || (c.HasConnect && c.ClientID == f.Client)
+}
+
 // All shows a packet only when every filter does (nil entries are skipped).
 type All []Filter
 

@@ -112,6 +112,8 @@ type Packet struct {
 	ClientID  string   // CONNECT client identifier
 	Reason    int      // CONNACK return code or MQTT 5 reason code; -1 when none
 	Payload   int      // PUBLISH payload length
+	// TopicAlias is the PUBLISH Topic Alias property (MQTT 5), 0 when absent.
+	TopicAlias int
 	Malformed bool     // at least one malformed finding
 
 	// v5Evidence: the body used something only MQTT 5 has (properties,

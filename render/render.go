@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+
+	"github.com/mqttdump/mqttdump/dissect"
 )
 
 // Options decide how a Printer draws.
@@ -29,6 +31,9 @@ type Meta struct {
 	Rel      time.Duration  // since the first frame of the capture
 	Src, Dst netip.AddrPort // 127.0.0.1:52514, [::1]:1883
 	Stream   int            // connection index, 0-based, in order of first sight
+	Dir      dissect.Direction
+	// Analysis is what the connection stage's analyzers found; nil for none.
+	Analysis *Analysis
 }
 
 // appendAddr writes an address as netip prints it, escaped when a zone

@@ -43,6 +43,7 @@ type outputOpts struct {
 	maxBytes int
 	hex      bool
 	version  string
+	extra    string // a format one subcommand adds (ladder: mermaid)
 }
 
 func (o *outputOpts) register(fs *pflag.FlagSet) {
@@ -54,7 +55,10 @@ func (o *outputOpts) register(fs *pflag.FlagSet) {
 }
 
 func (o *outputOpts) check() (dissect.Version, error) {
-	if o.format != "text" && o.format != "json" {
+	if o.format != "text" && o.format != "json" && (o.extra == "" || o.format != o.extra) {
+		if o.extra != "" {
+			return 0, usagef("-T %s: want text or %s", o.format, o.extra)
+		}
 		return 0, usagef("-T %s: want text or json", o.format)
 	}
 	switch o.color {
@@ -95,9 +99,14 @@ func (o *outputOpts) printer(sys stdio) *render.Printer {
 
 func run(ctx context.Context, args []string, sys stdio) int {
 	var err error
-	if len(args) > 0 && args[0] == "decode" {
+	switch {
+	case len(args) > 0 && args[0] == "decode":
 		err = runDecode(args[1:], sys)
-	} else {
+	case len(args) > 0 && args[0] == "stats":
+		err = runCaptureMode(ctx, args[1:], sys, modeStats)
+	case len(args) > 0 && args[0] == "ladder":
+		err = runCaptureMode(ctx, args[1:], sys, modeLadder)
+	default:
 		err = runCapture(ctx, args, sys)
 	}
 	if err == nil {

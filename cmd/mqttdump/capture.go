@@ -20,6 +20,8 @@ const captureUsage = `Usage: mqttdump -r FILE [flags]      read a pcap or pcapng
        mqttdump -i IFACE [flags]     capture live (Linux; needs root or CAP_NET_RAW)
        mqttdump -D                   list interfaces
        mqttdump decode [flags] HEX   decode pasted hex (mqttdump decode -h)
+       mqttdump stats -r FILE        statistics: packets, clients, topics, latencies
+       mqttdump ladder -r FILE       the conversation as a sequence diagram
 
 Keeps TCP on the MQTT ports, reassembles both directions of every connection
 and prints each MQTT packet: a summary line (default), the annotated
@@ -45,10 +47,33 @@ type captureOpts struct {
 	maxBuffered int
 	idle        time.Duration
 	bufferKiB   int
+	maxClients  int
+	maxTopics   int
+	maxRows     int
 }
 
+// mode is what a capture run prints.
+type mode uint8
+
+const (
+	modePackets mode = iota // packet by packet (the default)
+	modeStats               // mqttdump stats: one report at the end
+	modeLadder              // mqttdump ladder: a sequence diagram at the end
+)
+
 func runCapture(ctx context.Context, args []string, sys stdio) error {
-	fs := pflag.NewFlagSet("mqttdump", pflag.ContinueOnError)
+	return runCaptureMode(ctx, args, sys, modePackets)
+}
+
+func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) error {
+	name := "mqttdump"
+	switch md {
+	case modeStats:
+		name = "mqttdump stats"
+	case modeLadder:
+		name = "mqttdump ladder"
+	}
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
 	fs.SortFlags = false
 	var o captureOpts
@@ -64,13 +89,21 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.StringVar(&o.topic, "topic", "", "show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)")
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
+	if md == modeStats {
+		fs.IntVar(&o.maxClients, "stats-max-clients", 1000, "stats: distinct client ids reported; more are counted as (other)")
+		fs.IntVar(&o.maxTopics, "stats-max-topics", 1000, "stats: distinct topics reported; more are counted as (other)")
+	}
+	if md == modeLadder {
+		o.out.extra = "mermaid"
+		fs.IntVar(&o.maxRows, "max-rows", 10000, "ladder: arrows drawn at most; the rest are counted")
+	}
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
 	fs.Usage = func() {
-		fmt.Fprint(sys.err, captureUsage)
+		fmt.Fprint(sys.err, usageOf(md))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +121,12 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	ver, err := o.out.check()
 	if err != nil {
 		return err
+	}
+	if md == modeLadder && o.out.format == "json" {
+		return usagef("ladder -T json: want text or mermaid")
+	}
+	if md != modePackets && (o.verbose || o.out.hex || o.write != "" || o.quiet || o.count != 0) {
+		return usagef("%s: -V, -x, -w, -q and -c are for the packet view", name)
 	}
 	cfg, err := o.config()
 	if err != nil {
@@ -114,7 +153,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	defer out.Flush()
 	sysOut := sys
 	sysOut.out = out
-	r := &runner{opts: &o, sys: sysOut, out: out}
+	r := &runner{opts: &o, sys: sysOut, out: out, mode: md}
 	if o.write != "" {
 		f, err := os.Create(o.write)
 		if err != nil {
@@ -124,12 +163,22 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		r.wfile = f
 		cfg.KeepFrames = true
 	}
-	r.stage = conn.New(conn.Config{
+	cc := conn.Config{
 		Version: ver,
 		View:    o.view(sysOut),
 		Filter:  &conn.Basic{Types: types, Topic: o.topic, Client: o.client},
 		Shown:   r.shown,
-	})
+		Ends:    o.verbose,
+	}
+	switch md {
+	case modeStats:
+		r.stats = conn.NewStats(o.maxClients, o.maxTopics)
+		cc.Stats, cc.View = r.stats, render.Quiet{}
+	case modeLadder:
+		r.ladder = render.NewLadder(o.maxRows)
+		cc.View, cc.Ends = r.ladder, true
+	}
+	r.stage = conn.New(cc)
 	var st capture.Stats
 	var runErr error
 	if o.read != "" {
@@ -150,6 +199,14 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	}
 	if errors.Is(runErr, errEnough) {
 		runErr = nil
+	} else if runErr == nil || st.Frames > 0 {
+		// Requests still open, connections still open: said at the end.
+		if err := r.stage.Finish(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if err := r.report(st); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	if err := out.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
@@ -234,6 +291,9 @@ type runner struct {
 	sys    stdio
 	out    *flushWriter
 	stage  *conn.Pipeline
+	mode   mode
+	stats  *conn.Stats
+	ladder *render.Ladder
 	wfile  *os.File
 	w      *capture.PcapWriter
 	shownN int
@@ -284,4 +344,28 @@ func (r *runner) endOfRun(st capture.Stats) {
 		rc.Unwritten = r.w.Skipped
 	}
 	render.WriteCounts(r.sys.err, rc)
+}
+
+// report prints what stats and ladder gathered.
+func (r *runner) report(st capture.Stats) error {
+	var err error
+	switch r.mode {
+	case modeStats:
+		rep := r.stats.Report(st.Frames, r.stage.Findings())
+		if r.opts.out.format == "json" {
+			err = render.WriteStatsJSON(r.out, rep)
+		} else {
+			err = render.WriteStatsText(r.out, rep, render.StatsOptions{Histograms: isTerminalWriter(r.out.term)})
+		}
+	case modeLadder:
+		if r.opts.out.format == "mermaid" {
+			err = r.ladder.WriteMermaid(r.out)
+		} else {
+			err = r.ladder.WriteText(r.out)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }
