@@ -439,4 +439,3 @@ func findReq(cands []*convPacket, want string, a *convPacket) *convPacket {
 	}
 	return nil
 }
-
