@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func TestConversations(t *testing.T) {
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "conv.pcap")
 	tdErr := filepath.Join(dir, "tcpdump.err")
-	td := startProc(ctx, t, "", nil, createFile(t, tdErr), tools["tcpdump"], "-i", "lo", "-U", "-s", "0", "-w", pcap, "tcp", "port", strconv.Itoa(b.port))
+	td := startProc(ctx, t, "", nil, createFile(t, tdErr), tools["tcpdump"], "-i", "lo", "-U", "--immediate-mode", "-s", "0", "-w", pcap, "tcp", "port", strconv.Itoa(b.port))
 	if err := waitForFile(tdErr, "listening on", 15*time.Second, td); err != nil {
 		t.Fatalf("tcpdump not capturing: %v", err)
 	}
@@ -227,19 +228,24 @@ func TestConversations(t *testing.T) {
 	// A session takeover.
 	old := dialRaw(t, b.port, mqttenc.V5, "taken", true, 60)
 	taker := dialRaw(t, b.port, mqttenc.V5, "taken", true, 60)
-	old.expect(mqttenc.TypeDisconnect)
+	// mosquitto may send DISCONNECT (Session taken over) before closing.
+	old.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	io.Copy(io.Discard, old.r)
 	old.c.Close()
 	taker.disconnect()
 
 	// A client that stops sending until the broker drops it.
 	sleepy := dialRaw(t, b.port, mqttenc.V311, "sleepy", true, 1)
 	sleepy.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	silent := time.Now()
 	if _, err := sleepy.r.ReadByte(); err == nil {
 		t.Fatal("sleepy: the broker sent something instead of closing")
+	} else {
+		t.Logf("sleepy: broker closed after %v: %v", time.Since(silent), err)
 	}
 	sleepy.c.Close()
 
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second) // the last frames reach tcpdump
 	if err := td.interrupt(); err != nil {
 		t.Fatal(err)
 	}
@@ -247,6 +253,16 @@ func TestConversations(t *testing.T) {
 		t.Logf("tcpdump: %v", err)
 	}
 
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(pcap); err == nil {
+				keep := filepath.Join(os.TempDir(), "mqttdump-conversations.pcap")
+				if os.WriteFile(keep, b, 0o644) == nil {
+					t.Logf("capture kept in %s", keep)
+				}
+			}
+		}
+	})
 	out, stderr, code := runMqttdump(t, "-r", pcap, "--port", strconv.Itoa(b.port), "-T", "json")
 	if code != 0 {
 		t.Fatalf("mqttdump: exit %d\n%s", code, stderr)
