@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func (pl *Pipeline) connect(c *Conn, p *dissect.Packet, ev *capture.Event) {
 		if n := p.Find("mqtt.willtopic"); n != nil {
 			topic, _ = n.Value.(string)
 		}
-		c.will = &fanEntry{key: fanKey{topic: topic, payload: hashBytes(fieldBytes(p, "mqtt.willmsg"))}, frame: ev.Frame, will: true}
+		c.will = &fanEntry{key: fanKey{topic: maphash.String(pl.fan.seed, topic), payload: pl.fan.hash(fieldBytes(p, "mqtt.willmsg"))}, frame: ev.Frame, will: true}
 	}
 	c.lim[dissect.ToClient] = limitsFrom(p)
 	c.lim[dissect.ToServer] = limits{receiveMax: 65535, retain: true, wildcard: true, subID: true, shared: true, maxQoS: 2}

@@ -1,7 +1,7 @@
 package conn
 
 import (
-	"hash/fnv"
+	"hash/maphash"
 	"time"
 
 	"github.com/mqttdump/mqttdump/capture"
@@ -11,7 +11,7 @@ import (
 // fanKey identifies an application message: topic (after alias
 // resolution), payload and correlation data, hashed.
 type fanKey struct {
-	topic   string
+	topic   uint64 // hashed too: a topic can be 64 KiB, and the table holds thousands
 	payload uint64
 	corr    uint64
 }
@@ -38,10 +38,11 @@ type fanTable struct {
 	full    bool
 	index   map[fanKey]int
 	evicted int
+	seed    maphash.Seed
 }
 
 func newFanTable() fanTable {
-	return fanTable{ring: make([]fanEntry, 0, 64), index: map[fanKey]int{}}
+	return fanTable{ring: make([]fanEntry, 0, 64), index: map[fanKey]int{}, seed: maphash.MakeSeed()}
 }
 
 func (f *fanTable) add(e fanEntry) {
@@ -68,11 +69,8 @@ func (f *fanTable) find(k fanKey) *fanEntry {
 	return &f.ring[i]
 }
 
-func hashBytes(b []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(b)
-	return h.Sum64()
-}
+// hash is a fast 64-bit hash of a payload (maphash: the run's own seed).
+func (f *fanTable) hash(b []byte) uint64 { return maphash.Bytes(f.seed, b) }
 
 func payloadOf(p *dissect.Packet) []byte {
 	if p.Missing > 0 || p.Payload > len(p.Raw) || p.Payload < 0 {
@@ -87,9 +85,9 @@ func (pl *Pipeline) fanOut(c *Conn, p *dissect.Packet, ev *capture.Event) {
 	if p.Missing > 0 {
 		return
 	}
-	k := fanKey{topic: p.Topic, payload: hashBytes(payloadOf(p))}
+	k := fanKey{topic: maphash.String(pl.fan.seed, p.Topic), payload: pl.fan.hash(payloadOf(p))}
 	if b := propBytes(p, propCorrelation); b != nil {
-		k.corr = hashBytes(b)
+		k.corr = pl.fan.hash(b)
 	}
 	switch ev.Dir {
 	case dissect.ToServer:
