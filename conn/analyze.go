@@ -177,6 +177,9 @@ func (pl *Pipeline) endAt(c *Conn, how string) error {
 	}
 	c.ended = true
 	pl.dropClient(c)
+	if c.sess != nil {
+		c.sess.Release() // its topic aliases leave the shared budget
+	}
 	var parts []string
 	if c.disc != nil {
 		d := "DISCONNECT from " + side(c.disc.dir)

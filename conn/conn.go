@@ -106,6 +106,9 @@ type Pipeline struct {
 	evictions int
 	findings  map[string]int
 	finished  bool
+	aliases   *dissect.AliasBudget // topic-alias bytes of all sessions together
+	prevRead  time.Time            // -t d: the previous packet dissected
+	prevShow  time.Time            // -t dd: the previous packet shown
 }
 
 // New returns a Pipeline.
@@ -117,7 +120,7 @@ func New(cfg Config) *Pipeline {
 	return &Pipeline{
 		cfg:       cfg,
 		view:      v,
-		tree:      v.NeedsTree(),
+		tree:      v.NeedsTree() || filterNeedsTree(cfg.Filter),
 		sessions:  map[int]*Conn{},
 		parked:    parking{m: map[connKey]*Conn{}},
 		byClient:  map[string]*Conn{},
@@ -125,8 +128,13 @@ func New(cfg Config) *Pipeline {
 		fan:       newFanTable(),
 		arena:     dissect.NewArena(),
 		findings:  map[string]int{},
+		aliases:   &dissect.AliasBudget{Max: AliasBudget},
 	}
 }
+
+// AliasBudget caps the topic-alias tables of all connections together
+// (each session also has its own cap, dissect.DefaultMaxAliasBytes).
+const AliasBudget = 64 << 20
 
 // Counts returns the counters so far.
 func (pl *Pipeline) Counts() Counts {
@@ -141,7 +149,11 @@ func (pl *Pipeline) Findings() map[string]int { return pl.findings }
 // Event takes one capture event (the capture.Handler signature).
 func (pl *Pipeline) Event(ev *capture.Event) error {
 	if pl.first.IsZero() {
-		pl.first = ev.Time
+		// frame.time_relative counts from the capture's first frame.
+		pl.first = ev.Start
+		if pl.first.IsZero() {
+			pl.first = ev.Time
+		}
 	}
 	pl.last, pl.lastFrame = ev.Time, ev.Frame
 	switch ev.Kind {
@@ -174,6 +186,7 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 			// Each packet is drawn before the next is dissected, so one
 			// arena serves every connection.
 			c.sess.Arena = pl.arena
+			c.sess.Aliases = pl.aliases
 		}
 		c.Stream = ev.Stream
 		pl.sessions[ev.Stream] = c
@@ -191,9 +204,11 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 	if p.Malformed {
 		pl.counts.Malformed++
 	}
+	m.Delta = since(&pl.prevRead, ev.Time)
 	if pl.cfg.Filter != nil && !pl.cfg.Filter.Match(p, m, c) {
 		return nil
 	}
+	m.DeltaShown = since(&pl.prevShow, ev.Time)
 	pl.counts.Shown++
 	if pl.cfg.Stats != nil {
 		pl.cfg.Stats.packet(p, m, c, ev.Dir)
@@ -209,8 +224,18 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 
 func (pl *Pipeline) meta(ev *capture.Event) *render.Meta {
 	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream, Dir: ev.Dir}
+		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream, Dir: ev.Dir, FrameLen: ev.FrameLen}
 	return &pl.m
+}
+
+// since returns now minus *prev (0 the first time) and moves *prev to now.
+func since(prev *time.Time, now time.Time) time.Duration {
+	var d time.Duration
+	if !prev.IsZero() {
+		d = now.Sub(*prev)
+	}
+	*prev = now
+	return d
 }
 
 // notice reports gaps, resynchronisation and skipped packets where they

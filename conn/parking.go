@@ -14,21 +14,24 @@ type parking struct {
 
 const maxParked = 4096
 
-// put parks c and returns a connection pushed out to make room, if any.
+// put parks c and returns a connection pushed out to make room (or
+// replaced at the same addresses), if any; its topic aliases leave the
+// shared budget at once.
 func (p *parking) put(k connKey, c *Conn) (evicted *Conn) {
-	if _, ok := p.m[k]; !ok {
+	if old, ok := p.m[k]; !ok {
 		p.order = append(p.order, k)
+	} else if old != c {
+		old.sess.Release() // its topic aliases leave the shared budget
+		evicted = old
 	}
 	p.m[k] = c
 	for len(p.m) > maxParked && len(p.order) > 0 {
 		if old := p.m[p.order[0]]; old != nil && old != c {
+			old.sess.Release()
 			evicted = old
 		}
 		delete(p.m, p.order[0])
 		p.order = p.order[1:]
-		if evicted != nil {
-			break
-		}
 	}
 	if len(p.order) > 2*maxParked {
 		// Drop keys already taken back, so order stays bounded.

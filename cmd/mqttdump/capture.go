@@ -16,20 +16,6 @@ import (
 	"github.com/mqttdump/mqttdump/render"
 )
 
-const captureUsage = `Usage: mqttdump -r FILE [flags]      read a pcap or pcapng file (- for standard input)
-       mqttdump -i IFACE [flags]     capture live (Linux; needs root or CAP_NET_RAW)
-       mqttdump -D                   list interfaces
-       mqttdump decode [flags] HEX   decode pasted hex (mqttdump decode -h)
-       mqttdump stats -r FILE        statistics: packets, clients, topics, latencies
-       mqttdump ladder -r FILE       the conversation as a sequence diagram
-
-Keeps TCP on the MQTT ports, reassembles both directions of every connection
-and prints each MQTT packet: a summary line (default), the annotated
-breakdown (-V), a hex dump (-x) or NDJSON (-T json).
-
-Flags:
-`
-
 type captureOpts struct {
 	out         outputOpts
 	read, iface string
@@ -47,9 +33,13 @@ type captureOpts struct {
 	maxBuffered int
 	idle        time.Duration
 	bufferKiB   int
-	maxClients  int
-	maxTopics   int
-	maxRows     int
+	disp        displayOpts
+	// lineBuffered (-l) flushes standard output after every packet.
+	lineBuffered bool
+	mode         mode
+	maxClients   int // stats
+	maxTopics    int // stats
+	maxRows      int // ladder
 }
 
 // mode is what a capture run prints.
@@ -61,22 +51,42 @@ const (
 	modeLadder              // mqttdump ladder: a sequence diagram at the end
 )
 
+func (m mode) command() string {
+	switch m {
+	case modeStats:
+		return "stats"
+	case modeLadder:
+		return "ladder"
+	}
+	return ""
+}
+
 func runCapture(ctx context.Context, args []string, sys stdio) error {
 	return runCaptureMode(ctx, args, sys, modePackets)
 }
 
 func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) error {
+	o := captureOpts{mode: md}
+	fs := o.flagSet(sys)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return o.run(ctx, fs, sys)
+}
+
+// flagSet declares the capture mode's flags: the one source for parsing,
+// help, the man page and shell completion.
+func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	name := "mqttdump"
-	switch md {
-	case modeStats:
-		name = "mqttdump stats"
-	case modeLadder:
-		name = "mqttdump ladder"
+	if c := o.mode.command(); c != "" {
+		name += " " + c
 	}
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
 	fs.SortFlags = false
-	var o captureOpts
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
@@ -85,16 +95,17 @@ func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) erro
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
 	fs.StringVarP(&o.write, "write", "w", "", "write the frames that carried the shown MQTT packets to a pcap FILE")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the end-of-run counts")
+	fs.BoolVarP(&o.lineBuffered, "line-buffered", "l", false, "flush standard output after every packet (as tcpdump -l), for pipes into other programs")
 	fs.StringSliceVar(&o.types, "type", nil, "show only these packet types: names or numbers, comma-separated (publish,subscribe or 3,8)")
 	fs.StringVar(&o.topic, "topic", "", "show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)")
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
-	if md == modeStats {
+	o.disp.register(fs)
+	switch o.mode {
+	case modeStats:
 		fs.IntVar(&o.maxClients, "stats-max-clients", 1000, "stats: distinct client ids reported; more are counted as (other)")
 		fs.IntVar(&o.maxTopics, "stats-max-topics", 1000, "stats: distinct topics reported; more are counted as (other)")
-	}
-	if md == modeLadder {
-		o.out.extra = "mermaid"
+	case modeLadder:
 		fs.IntVar(&o.maxRows, "max-rows", 10000, "ladder: arrows drawn at most; the rest are counted")
 	}
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
@@ -102,36 +113,49 @@ func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) erro
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
-	fs.Usage = func() {
-		fmt.Fprint(sys.err, usageOf(md))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
+	fs.Usage = func() { writeHelp(sys.out, o.mode.command(), fs) }
+	return fs
+}
+
+func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) error {
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (capture filters are not supported; use --port, --type, --topic, --client)", fs.Arg(0))
+		// tcpdump takes a capture filter here; mqttdump filters what it decoded.
+		return usagef("unexpected argument %q: mqttdump takes no capture filter expression; "+
+			"select packets with a display filter (-Y 'ip.addr == 10.0.0.5', as tshark) or --type/--topic/--client, "+
+			"or filter with tcpdump first (tcpdump -r FILE -w - 'EXPR' | mqttdump -r -)", strings.Join(fs.Args(), " "))
+	}
+	if err := o.check(fs); err != nil {
+		return err
+	}
+	if err := o.ifaceByNumber(); err != nil {
+		return err
 	}
 	if o.list {
 		return listInterfaces(sys)
+	}
+	if o.disp.list != "" {
+		return listVocabulary(o.disp.list, sys)
+	}
+	mermaid := o.mode == modeLadder && o.out.format == "mermaid"
+	if mermaid {
+		o.out.format = "text"
 	}
 	ver, err := o.out.check()
 	if err != nil {
 		return err
 	}
-	if md == modeLadder && o.out.format == "json" {
-		return usagef("ladder -T json: want text or mermaid")
-	}
-	if md != modePackets && (o.verbose || o.out.hex || o.write != "" || o.quiet || o.count != 0) {
-		return usagef("%s: -V, -x, -w, -q and -c are for the packet view", name)
+	if err := o.checkMode(fs); err != nil {
+		return err
 	}
 	cfg, err := o.config()
 	if err != nil {
 		return err
 	}
+	disp, err := o.disp.check(o.out.format, fs.Changed("filter"))
+	if err != nil {
+		return err
+	}
+	o.out.time = disp.timeFmt
 	types, err := conn.ParseTypes(o.types)
 	if err != nil {
 		return usageError{err.Error()}
@@ -143,17 +167,16 @@ func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) erro
 	case o.read != "" && o.iface != "":
 		return usagef("give -r FILE or -i IFACE, not both")
 	case o.read == "" && o.iface == "":
-		fs.Usage()
-		return usagef("nothing to read: give -r FILE, -i IFACE or decode HEX")
+		return usagef("nothing to read: give -r FILE or -i IFACE (mqttdump -h for help)")
 	}
 	// Output is buffered (one write per packet would dominate the run
 	// time on large captures), but flushed after every packet when someone
 	// is watching: a live capture or a terminal.
-	out := newFlushWriter(sys.out, o.iface != "" || isTerminalWriter(sys.out))
+	out := newFlushWriter(sys.out, o.iface != "" || o.lineBuffered || isTerminalWriter(sys.out) || isPipeInput(o.read, sys))
 	defer out.Flush()
 	sysOut := sys
 	sysOut.out = out
-	r := &runner{opts: &o, sys: sysOut, out: out, mode: md}
+	r := &runner{opts: o, sys: sysOut, out: out, mermaid: mermaid}
 	if o.write != "" {
 		f, err := os.Create(o.write)
 		if err != nil {
@@ -163,14 +186,22 @@ func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) erro
 		r.wfile = f
 		cfg.KeepFrames = true
 	}
+	var flt conn.Filter = &conn.Basic{Types: types, Topic: o.topic, Client: o.client}
+	if disp.filter != nil {
+		flt = conn.All{flt, &conn.Display{F: disp.filter}}
+	}
+	view, err := o.view(sysOut, &disp)
+	if err != nil {
+		return err
+	}
 	cc := conn.Config{
 		Version: ver,
-		View:    o.view(sysOut),
-		Filter:  &conn.Basic{Types: types, Topic: o.topic, Client: o.client},
+		View:    view,
+		Filter:  flt,
 		Shown:   r.shown,
 		Ends:    o.verbose,
 	}
-	switch md {
+	switch o.mode {
 	case modeStats:
 		r.stats = conn.NewStats(o.maxClients, o.maxTopics)
 		cc.Stats, cc.View = r.stats, render.Quiet{}
@@ -200,7 +231,7 @@ func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) erro
 	if errors.Is(runErr, errEnough) {
 		runErr = nil
 	} else if runErr == nil || st.Frames > 0 {
-		// Requests still open, connections still open: said at the end.
+		// Requests and connections still open are said at the end.
 		if err := r.stage.Finish(); err != nil && runErr == nil {
 			runErr = err
 		}
@@ -223,12 +254,16 @@ func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) erro
 }
 
 // view picks what each shown packet is drawn as.
-func (o *captureOpts) view(sys stdio) render.View {
+func (o *captureOpts) view(sys stdio, d *display) (render.View, error) {
 	if o.quiet {
-		return render.Quiet{}
+		return render.Quiet{}, nil
+	}
+	if d.fieldsOK {
+		fp := render.NewFieldsPrinter(sys.out, d.fields, d.fopts)
+		return &render.FieldsView{P: fp, Out: sys.err, Tree: d.fieldsNeedTree()}, fp.Header()
 	}
 	return &render.Packets{P: o.out.printer(sys), Out: sys.out, Err: sys.err,
-		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}
+		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}, nil
 }
 
 func (o *captureOpts) config() (capture.Config, error) {
@@ -250,8 +285,8 @@ func (o *captureOpts) config() (capture.Config, error) {
 			}
 		}
 	}
-	if o.count < 0 {
-		return cfg, usagef("-c %d: must not be negative", o.count)
+	if o.iface != "" && len(cfg.Ports) > capture.MaxLivePorts {
+		return cfg, usagef("--port: a live capture's kernel filter takes at most %d ports, got %d", capture.MaxLivePorts, len(cfg.Ports))
 	}
 	if o.snaplen <= 0 || o.snaplen > 262144 {
 		return cfg, usagef("--snaplen %d: want 1-262144", o.snaplen)
@@ -287,16 +322,16 @@ var errEnough = errors.New("packet count reached")
 
 // runner wires the capture to the connection stage and the output.
 type runner struct {
-	opts   *captureOpts
-	sys    stdio
-	out    *flushWriter
-	stage  *conn.Pipeline
-	mode   mode
-	stats  *conn.Stats
-	ladder *render.Ladder
-	wfile  *os.File
-	w      *capture.PcapWriter
-	shownN int
+	opts    *captureOpts
+	sys     stdio
+	out     *flushWriter
+	stage   *conn.Pipeline
+	stats   *conn.Stats
+	ladder  *render.Ladder
+	mermaid bool
+	wfile   *os.File
+	w       *capture.PcapWriter
+	shownN  int
 }
 
 // shown runs after each shown packet is drawn: -w, flushing, -c.
@@ -339,17 +374,79 @@ func (r *runner) endOfRun(st capture.Stats) {
 	c := r.stage.Counts()
 	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
 		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
-		Live: r.opts.iface != "", Dropped: st.Dropped}
+		Live: r.opts.iface != "", Dropped: st.Dropped, Quiet: r.opts.quiet}
+	if st.Interrupted && isTerminalWriter(r.sys.err) {
+		fmt.Fprintln(r.sys.err) // after the terminal's ^C, as tcpdump does
+	}
 	if r.w != nil {
 		rc.Unwritten = r.w.Skipped
 	}
 	render.WriteCounts(r.sys.err, rc)
 }
 
+// check refuses flag values that make no sense, with one line each.
+func (o *captureOpts) check(fs *pflag.FlagSet) error {
+	switch {
+	case o.list && (o.read != "" || o.iface != ""):
+		return usagef("-D lists the interfaces and exits: it takes no -r or -i")
+	case fs.Changed("count") && o.count <= 0:
+		return usagef("-c %d: want a positive number of packets", o.count)
+	case fs.Changed("topic") && o.topic == "":
+		return usagef("--topic '': give an MQTT topic filter, such as 'sensors/#'")
+	case fs.Changed("client") && o.client == "":
+		return usagef("--client '': give a client identifier")
+	case o.idle <= 0:
+		return usagef("--idle-flush %s: want a positive duration, such as 2m", o.idle)
+	}
+	return nil
+}
+
+// ifaceByNumber takes -i N as the Nth interface -D lists, as tcpdump does,
+// unless an interface is really called N.
+func (o *captureOpts) ifaceByNumber() error {
+	n, err := strconv.Atoi(o.iface)
+	if err != nil || o.iface == "" {
+		return nil
+	}
+	ifs, err := capture.Interfaces()
+	if err != nil {
+		return err
+	}
+	for _, ifc := range ifs {
+		if ifc.Name == o.iface {
+			return nil
+		}
+	}
+	if n < 1 || n > len(ifs) {
+		return usagef("-i %d: there are %d interfaces (mqttdump -D lists them)", n, len(ifs))
+	}
+	o.iface = ifs[n-1].Name
+	return nil
+}
+
+// checkMode refuses flags of the packet view in stats and ladder, and
+// formats a subcommand does not write.
+func (o *captureOpts) checkMode(fs *pflag.FlagSet) error {
+	if o.mode == modePackets {
+		return nil
+	}
+	name := o.mode.command()
+	if o.verbose || o.out.hex || o.write != "" || o.quiet || o.count != 0 || fs.Changed("field") {
+		return usagef("%s: -V, -x, -w, -q, -c and -e are for the packet view", name)
+	}
+	switch {
+	case o.mode == modeStats && o.out.format != "text" && o.out.format != "json":
+		return usagef("stats -T %s: want text or json", o.out.format)
+	case o.mode == modeLadder && o.out.format != "text":
+		return usagef("ladder -T %s: want text or mermaid", o.out.format)
+	}
+	return nil
+}
+
 // report prints what stats and ladder gathered.
 func (r *runner) report(st capture.Stats) error {
 	var err error
-	switch r.mode {
+	switch r.opts.mode {
 	case modeStats:
 		rep := r.stats.Report(st.Frames, r.stage.Findings())
 		if r.opts.out.format == "json" {
@@ -358,7 +455,7 @@ func (r *runner) report(st capture.Stats) error {
 			err = render.WriteStatsText(r.out, rep, render.StatsOptions{Histograms: isTerminalWriter(r.out.term)})
 		}
 	case modeLadder:
-		if r.opts.out.format == "mermaid" {
+		if r.mermaid {
 			err = r.ladder.WriteMermaid(r.out)
 		} else {
 			err = r.ladder.WriteText(r.out)

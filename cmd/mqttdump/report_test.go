@@ -1,14 +1,11 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var updateReports = flag.Bool("update", false, "rewrite the stats and ladder goldens")
 
 // Goldens of the stats report and the ladder on the shipped samples.
 func TestReportGoldens(t *testing.T) {
@@ -30,7 +27,7 @@ func TestReportGoldens(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errs)
 				}
-				if *updateReports {
+				if *update {
 					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 						t.Fatal(err)
 					}
