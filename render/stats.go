@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // StatsReport is what `mqttdump stats` prints.
@@ -360,6 +363,34 @@ func WriteStatsJSON(w io.Writer, r *StatsReport) error {
 	if err != nil {
 		return fmt.Errorf("stats json: %w", err)
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(append(escapeFormatRunes(b), '\n'))
 	return err
+}
+
+// escapeFormatRunes rewrites the non-ASCII runes json.Marshal leaves as
+// they are but a terminal would act on (C1 controls, bidi and other format
+// characters) as \uXXXX escapes; they only occur inside JSON strings.
+func escapeFormatRunes(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r < utf8.RuneSelf || unicode.IsGraphic(r) {
+			if out != nil {
+				out = append(out, b[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		if out == nil {
+			out = append([]byte{}, b[:i]...)
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			out = fmt.Appendf(out, "\\u%04x", u)
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return out
 }
