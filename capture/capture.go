@@ -122,6 +122,9 @@ type Event struct {
 	Partial  bool       // EventPacket: fewer bytes than declared (end of stream or a gap)
 	FrameLen int        // wire length of Frame (frame.len)
 	Start    time.Time  // time of the capture's first frame (frame.time_relative counts from it)
+	// EventClose: the side that sent the first FIN, and a RST; both
+	// DirUnknown when the capture flushed the connection (idle, end of input).
+	FinBy, RstBy dissect.Direction
 }
 
 // Stats summarises a run.

@@ -19,6 +19,8 @@ type stream struct {
 	index  int
 	dirs   [2]framer
 	closed bool
+	// who sent the first FIN and the first RST (DirUnknown: none), for EventClose
+	finBy, rstBy dissect.Direction
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
@@ -32,9 +34,18 @@ func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
 
 // Accept takes every segment and starts a direction at its first segment
 // even without a SYN (a capture begun mid-connection).
-func (s *stream) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
 	if s.closed {
 		return false
+	}
+	from := s.dirs[0].dir
+	if dir == reassembly.TCPDirServerToClient {
+		from = s.dirs[1].dir
+	}
+	if tcp.FIN && s.finBy == dissect.DirUnknown {
+		s.finBy = from
+	} else if tcp.RST && s.rstBy == dissect.DirUnknown {
+		s.rstBy = from
 	}
 	if nextSeq == -1 { // reassembly's invalidSequence: this direction has not started
 		*start = true
@@ -117,7 +128,8 @@ func (s *stream) ReassemblyComplete(reassembly.AssemblerContext) bool {
 	if f.dir != dissect.ToServer {
 		f = &s.dirs[1]
 	}
-	e.ev = Event{Kind: EventClose, Stream: s.index, Dir: f.dir, Src: f.src, Dst: f.dst, Frame: e.frameNo, Time: e.now}
+	e.ev = Event{Kind: EventClose, Stream: s.index, Dir: f.dir, Src: f.src, Dst: f.dst, Frame: e.frameNo, Time: e.now,
+		FinBy: s.finBy, RstBy: s.rstBy}
 	e.deliver(&e.ev)
 	return false
 }

@@ -16,11 +16,41 @@ type Filter interface {
 	Match(pk *dissect.Packet, m *render.Meta, c *Conn) bool
 }
 
+// ConnFilter is a Filter that can also tell whether notices about a whole
+// connection (how it ended, requests left unanswered) are shown.
+type ConnFilter interface {
+	MatchConn(c *Conn) bool
+}
+
+// matchConn applies f to a connection notice; filters that cannot tell
+// let it through.
+func matchConn(f Filter, c *Conn) bool {
+	if cf, ok := f.(ConnFilter); ok {
+		return cf.MatchConn(c)
+	}
+	return true
+}
+
+// MatchConn implements ConnFilter.
+func (a All) MatchConn(c *Conn) bool {
+	for _, f := range a {
+		if f != nil && !matchConn(f, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchConn implements ConnFilter: --client selects the connection.
+func (f *Basic) MatchConn(c *Conn) bool {
+	return f.Client == "" || (c.HasConnect && c.ClientID == f.Client)
+}
+
 // A filter that reads the field tree says so with NeedsTree() bool, so the
 // dissector builds the tree even for views that do not draw it.
 type treeNeeder interface{ NeedsTree() bool }
 
-func needsTree(f Filter) bool {
+func filterNeedsTree(f Filter) bool {
 	t, ok := f.(treeNeeder)
 	return ok && t.NeedsTree()
 }
@@ -31,7 +61,7 @@ type All []Filter
 // NeedsTree reports whether any of the filters reads the field tree.
 func (a All) NeedsTree() bool {
 	for _, f := range a {
-		if f != nil && needsTree(f) {
+		if f != nil && filterNeedsTree(f) {
 			return true
 		}
 	}

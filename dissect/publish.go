@@ -28,6 +28,7 @@ func (d *decoder) publish() {
 			return
 		}
 	}
+	p.TopicAlias = props.topicAlias
 	d.resolveAlias(tn, props.topicAlias)
 	if c.dead {
 		return

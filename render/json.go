@@ -71,6 +71,9 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		}
 	}
 	b = append(b, ']')
+	if m != nil {
+		b = appendJSONAnalysis(b, m.Analysis)
+	}
 	if pk.Missing > 0 {
 		b = append(b, `,"missing":`...)
 		b = strconv.AppendInt(b, int64(pk.Missing), 10)

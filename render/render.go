@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+
+	"github.com/mqttdump/mqttdump/dissect"
 )
 
 // Options decide how a Printer draws.
@@ -55,7 +57,10 @@ type Meta struct {
 	Rel      time.Duration  // since the first frame of the capture
 	Src, Dst netip.AddrPort // 127.0.0.1:52514, [::1]:1883
 	Stream   int            // connection index, 0-based, in order of first sight
-	FrameLen int            // the frame's length on the wire (frame.len)
+	Dir      dissect.Direction
+	// Analysis is what the connection stage's analyzers found; nil for none.
+	Analysis *Analysis
+	FrameLen int // the frame's length on the wire (frame.len)
 	// Delta is the time since the previous MQTT packet read, DeltaShown
 	// since the previous one shown (-t d, -t dd).
 	Delta, DeltaShown time.Duration

@@ -18,6 +18,9 @@ func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 		p.buf = appendMetaPrefix(p.buf, m, p.o.Time)
 	}
 	p.buf = p.appendSummary(p.buf, pk, true)
+	if m != nil {
+		p.buf = appendAnalysis(p.buf, m.Analysis)
+	}
 	p.buf = append(p.buf, '\n')
 	return p.flush("summary")
 }

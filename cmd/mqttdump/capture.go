@@ -36,10 +36,37 @@ type captureOpts struct {
 	disp        displayOpts
 	// lineBuffered (-l) flushes standard output after every packet.
 	lineBuffered bool
+	mode         mode
+	maxClients   int // stats
+	maxTopics    int // stats
+	maxRows      int // ladder
+}
+
+// mode is what a capture run prints.
+type mode uint8
+
+const (
+	modePackets mode = iota // packet by packet (the default)
+	modeStats               // mqttdump stats: one report at the end
+	modeLadder              // mqttdump ladder: a sequence diagram at the end
+)
+
+func (m mode) command() string {
+	switch m {
+	case modeStats:
+		return "stats"
+	case modeLadder:
+		return "ladder"
+	}
+	return ""
 }
 
 func runCapture(ctx context.Context, args []string, sys stdio) error {
-	var o captureOpts
+	return runCaptureMode(ctx, args, sys, modePackets)
+}
+
+func runCaptureMode(ctx context.Context, args []string, sys stdio, md mode) error {
+	o := captureOpts{mode: md}
 	fs := o.flagSet(sys)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -53,7 +80,11 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 // flagSet declares the capture mode's flags: the one source for parsing,
 // help, the man page and shell completion.
 func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("mqttdump", pflag.ContinueOnError)
+	name := "mqttdump"
+	if c := o.mode.command(); c != "" {
+		name += " " + c
+	}
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
 	fs.SortFlags = false
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
@@ -70,12 +101,19 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
 	o.disp.register(fs)
+	switch o.mode {
+	case modeStats:
+		fs.IntVar(&o.maxClients, "stats-max-clients", 1000, "stats: distinct client ids reported; more are counted as (other)")
+		fs.IntVar(&o.maxTopics, "stats-max-topics", 1000, "stats: distinct topics reported; more are counted as (other)")
+	case modeLadder:
+		fs.IntVar(&o.maxRows, "max-rows", 10000, "ladder: arrows drawn at most; the rest are counted")
+	}
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
-	fs.Usage = func() { writeHelp(sys.out, "", fs) }
+	fs.Usage = func() { writeHelp(sys.out, o.mode.command(), fs) }
 	return fs
 }
 
@@ -98,8 +136,15 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	if o.disp.list != "" {
 		return listVocabulary(o.disp.list, sys)
 	}
+	mermaid := o.mode == modeLadder && o.out.format == "mermaid"
+	if mermaid {
+		o.out.format = "text"
+	}
 	ver, err := o.out.check()
 	if err != nil {
+		return err
+	}
+	if err := o.checkMode(fs); err != nil {
 		return err
 	}
 	cfg, err := o.config()
@@ -131,7 +176,7 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	defer out.Flush()
 	sysOut := sys
 	sysOut.out = out
-	r := &runner{opts: o, sys: sysOut, out: out}
+	r := &runner{opts: o, sys: sysOut, out: out, mermaid: mermaid}
 	if o.write != "" {
 		f, err := os.Create(o.write)
 		if err != nil {
@@ -149,12 +194,22 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	if err != nil {
 		return err
 	}
-	r.stage = conn.New(conn.Config{
+	cc := conn.Config{
 		Version: ver,
 		View:    view,
 		Filter:  flt,
 		Shown:   r.shown,
-	})
+		Ends:    o.verbose,
+	}
+	switch o.mode {
+	case modeStats:
+		r.stats = conn.NewStats(o.maxClients, o.maxTopics)
+		cc.Stats, cc.View = r.stats, render.Quiet{}
+	case modeLadder:
+		r.ladder = render.NewLadder(o.maxRows)
+		cc.View, cc.Ends = r.ladder, true
+	}
+	r.stage = conn.New(cc)
 	var st capture.Stats
 	var runErr error
 	if o.read != "" {
@@ -175,6 +230,14 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	}
 	if errors.Is(runErr, errEnough) {
 		runErr = nil
+	} else if runErr == nil || st.Frames > 0 {
+		// Requests and connections still open are said at the end.
+		if err := r.stage.Finish(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if err := r.report(st); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	if err := out.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
@@ -259,13 +322,16 @@ var errEnough = errors.New("packet count reached")
 
 // runner wires the capture to the connection stage and the output.
 type runner struct {
-	opts   *captureOpts
-	sys    stdio
-	out    *flushWriter
-	stage  *conn.Pipeline
-	wfile  *os.File
-	w      *capture.PcapWriter
-	shownN int
+	opts    *captureOpts
+	sys     stdio
+	out     *flushWriter
+	stage   *conn.Pipeline
+	stats   *conn.Stats
+	ladder  *render.Ladder
+	mermaid bool
+	wfile   *os.File
+	w       *capture.PcapWriter
+	shownN  int
 }
 
 // shown runs after each shown packet is drawn: -w, flushing, -c.
@@ -355,5 +421,48 @@ func (o *captureOpts) ifaceByNumber() error {
 		return usagef("-i %d: there are %d interfaces (mqttdump -D lists them)", n, len(ifs))
 	}
 	o.iface = ifs[n-1].Name
+	return nil
+}
+
+// checkMode refuses flags of the packet view in stats and ladder, and
+// formats a subcommand does not write.
+func (o *captureOpts) checkMode(fs *pflag.FlagSet) error {
+	if o.mode == modePackets {
+		return nil
+	}
+	name := o.mode.command()
+	if o.verbose || o.out.hex || o.write != "" || o.quiet || o.count != 0 || fs.Changed("field") {
+		return usagef("%s: -V, -x, -w, -q, -c and -e are for the packet view", name)
+	}
+	switch {
+	case o.mode == modeStats && o.out.format != "text" && o.out.format != "json":
+		return usagef("stats -T %s: want text or json", o.out.format)
+	case o.mode == modeLadder && o.out.format != "text":
+		return usagef("ladder -T %s: want text or mermaid", o.out.format)
+	}
+	return nil
+}
+
+// report prints what stats and ladder gathered.
+func (r *runner) report(st capture.Stats) error {
+	var err error
+	switch r.opts.mode {
+	case modeStats:
+		rep := r.stats.Report(st.Frames, r.stage.Findings())
+		if r.opts.out.format == "json" {
+			err = render.WriteStatsJSON(r.out, rep)
+		} else {
+			err = render.WriteStatsText(r.out, rep, render.StatsOptions{Histograms: isTerminalWriter(r.out.term)})
+		}
+	case modeLadder:
+		if r.mermaid {
+			err = r.ladder.WriteMermaid(r.out)
+		} else {
+			err = r.ladder.WriteText(r.out)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
 	return nil
 }

@@ -77,6 +77,8 @@ func commands() []command {
 			flags: func(sys stdio) *pflag.FlagSet { var o decodeOpts; return o.flagSet(sys) },
 			run:   func(_ context.Context, args []string, sys stdio) error { return runDecode(args, sys) },
 		},
+		statsCommand(),
+		ladderCommand(),
 		{
 			name:     "completion",
 			synopsis: []string{"mqttdump completion bash|zsh|fish"},

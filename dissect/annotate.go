@@ -1,0 +1,30 @@
+package dissect
+
+// AddFinding records a finding made after dissection, by an analyzer that
+// knows more than one packet (an unanswered request, a negotiated limit
+// broken). It goes on node n, or on the packet's first field when n is nil
+// (when the packet has no tree, only Experts lists it).
+func (p *Packet) AddFinding(n *Node, e *Expert) {
+	if n == nil && len(p.Fields) > 0 {
+		n = p.Fields[0]
+	}
+	if n != nil {
+		n.Expert = append(n.Expert, e)
+	}
+	if p.collected {
+		p.experts = append(p.experts, e)
+	}
+	if e.Severity == SevMalformed {
+		p.Malformed = true
+	}
+}
+
+// AddGenerated appends a generated field (a value worked out, not read:
+// a latency, the frame of a request) to the packet's top level.
+func (p *Packet) AddGenerated(n *Node) {
+	n.Generated, n.Length = true, 0
+	if n.Offset == 0 {
+		n.Offset = len(p.Raw)
+	}
+	p.Fields = append(p.Fields, n)
+}
