@@ -169,10 +169,16 @@ func decodeIPv6(b []byte, s *segment) decodeResult {
 	}
 	next, off := b[6], 40
 	end := 40 + plen
-	// Walk the extension headers to the transport header.
+	// Walk the extension headers to the transport header. Every header is
+	// read only where the capture holds it: one that runs past the captured
+	// bytes (a small snaplen) makes the frame truncated, one that runs past
+	// the payload length makes it malformed.
 	for hops := 0; ; hops++ {
-		if hops > 16 {
+		if hops > 16 || off > end {
 			return decOther
+		}
+		if off > len(b) {
+			return decTruncated
 		}
 		switch next {
 		case 6:
@@ -180,23 +186,20 @@ func decodeIPv6(b []byte, s *segment) decodeResult {
 			s.srcRaw, s.dstRaw = b[8:24], b[24:40]
 			s.src = netip.AddrFrom16([16]byte(b[8:24]))
 			s.dst = netip.AddrFrom16([16]byte(b[24:40]))
-			if off > end {
-				return decOther
-			}
 			return tcpPart(b[off:min(end, len(b))], end-off, s)
 		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
-			if len(b) < off+2 {
-				return decOther
+			if r := extHeader(b, off, end, 2); r != decTCP {
+				return r
 			}
 			next, off = b[off], off+(int(b[off+1])+1)*8
 		case 51: // AH counts in 4-byte units
-			if len(b) < off+2 {
-				return decOther
+			if r := extHeader(b, off, end, 2); r != decTCP {
+				return r
 			}
 			next, off = b[off], off+(int(b[off+1])+2)*4
 		case 44: // fragment: only an unfragmented "atomic" one is usable
-			if len(b) < off+8 {
-				return decOther
+			if r := extHeader(b, off, end, 8); r != decTCP {
+				return r
 			}
 			if binary.BigEndian.Uint16(b[off+2:])&0xfff9 != 0 {
 				return decOther
@@ -206,6 +209,18 @@ func decodeIPv6(b []byte, s *segment) decodeResult {
 			return decOther
 		}
 	}
+}
+
+// extHeader checks that the n bytes of an extension header at off are
+// inside the payload (end) and inside the capture; decTCP means readable.
+func extHeader(b []byte, off, end, n int) decodeResult {
+	switch {
+	case off+n > end:
+		return decOther
+	case off+n > len(b):
+		return decTruncated
+	}
+	return decTCP
 }
 
 // tcpPart checks the TCP header of the captured part b of a segment whose
