@@ -133,9 +133,12 @@ type Stats struct {
 	NonTCP      int // frames that are not TCP over IPv4/IPv6 (or are IP fragments)
 	OtherTCP    int // TCP frames on other ports
 	Oversize    int // MQTT packets skipped for exceeding a buffer limit
-	FirstTime   time.Time
-	LastTime    time.Time
-	LinkType    layers.LinkType // of the file (first interface for pcapng); for -w
-	Snaplen     int             // of the file, for -w (0 if unknown)
-	Interrupted bool            // the context was cancelled before the end of input
+	// UnsupportedLink counts frames of pcapng interfaces whose link type
+	// cannot be decoded (they are skipped, the other interfaces are read).
+	UnsupportedLink int
+	FirstTime       time.Time
+	LastTime        time.Time
+	LinkType        layers.LinkType // of the file (first interface for pcapng); for -w
+	Snaplen         int             // of the file, for -w (0 if unknown)
+	Interrupted     bool            // the context was cancelled before the end of input
 }

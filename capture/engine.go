@@ -105,10 +105,14 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			break
 		}
 		if !supportedLink(lt) {
-			readErr = unsupportedLinkError(lt)
-			break
+			// A pcapng interface of a link type we cannot decode: its
+			// frames are counted (and numbered), the others still read.
+			e.frameNo++
+			e.stats.Frames++
+			e.stats.UnsupportedLink++
+			continue
 		}
-		if e.stats.Frames == 0 { // pcapng: known only once a packet names its interface
+		if e.stats.Frames == e.stats.UnsupportedLink { // pcapng: known only once a packet names its interface
 			e.stats.LinkType = lt
 		}
 		e.handle(data, ci, lt)

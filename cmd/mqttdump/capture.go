@@ -418,6 +418,9 @@ func (pl *pipeline) endOfRun(st capture.Stats) {
 	if st.Truncated > 0 {
 		fmt.Fprintf(&b, ", %d frames truncated by snaplen", st.Truncated)
 	}
+	if st.UnsupportedLink > 0 {
+		fmt.Fprintf(&b, ", %d frames of an unsupported link type skipped", st.UnsupportedLink)
+	}
 	if pl.opts.iface != "" {
 		fmt.Fprintf(&b, ", %d dropped by kernel", st.Dropped)
 	}
