@@ -132,6 +132,7 @@ func openSource(r io.Reader) (*fileSource, error) {
 			return nil, unsupportedLinkError(s.pcap.LinkType())
 		}
 	case magicPcapng:
+		s.br = bufio.NewReaderSize(newNgFixer(count), 1<<16)
 		s.ng, err = pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
 			return nil, fmt.Errorf("pcapng header: %w", err)

@@ -285,3 +285,17 @@ func TestPcapngUnsupportedInterfaceSkipped(t *testing.T) {
 		t.Errorf("LinkType %v, want Ethernet (the first decodable interface)", st.LinkType)
 	}
 }
+
+// TestPcapngExtremeTimestampResolution: an interface claiming 10^-100 s
+// timestamps is still read (pcapgo refuses the file).
+func TestPcapngExtremeTimestampResolution(t *testing.T) {
+	capture := build(t, pcapgen.Options{Format: pcapgen.PCAPNG}, func(w *pcapgen.Writer) { session(w, w.Iface0(), cli, srv) })
+	// pcapgo writes if_tsresol (code 9, length 1) = 9 in the IDB.
+	i := bytes.Index(capture, []byte{9, 0, 1, 0, 9})
+	if i < 0 {
+		t.Fatal("no if_tsresol option in the generated file")
+	}
+	capture[i+4] = 100
+	evs, _ := mustRead(t, capture, Config{})
+	wantSession(t, evs)
+}
