@@ -42,6 +42,10 @@ type Config struct {
 	// KeepFrames keeps a copy of every frame carrying MQTT bytes until the
 	// packets it carries are delivered, so Event.Frames[i].Data is set (-w).
 	KeepFrames bool
+	// MaxConns caps the TCP connections tracked at once (default
+	// DefaultMaxConns); past it the least recently seen are closed, their
+	// packets in progress delivered as partial, and counted in Stats.Evicted.
+	MaxConns int
 	// BufferSize is the kernel receive queue of a live capture in bytes
 	// (default DefaultBufferSize); frames that arrive while the queue is
 	// full are dropped by the kernel and counted in Stats.Dropped.
@@ -63,6 +67,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GapWait <= 0 {
 		c.GapWait = DefaultGapWait
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
 	}
 	if c.BufferSize <= 0 {
 		c.BufferSize = DefaultBufferSize
@@ -136,9 +143,11 @@ type Stats struct {
 	// UnsupportedLink counts frames of pcapng interfaces whose link type
 	// cannot be decoded (they are skipped, the other interfaces are read).
 	UnsupportedLink int
-	FirstTime       time.Time
-	LastTime        time.Time
-	LinkType        layers.LinkType // of the file (first interface for pcapng); for -w
-	Snaplen         int             // of the file, for -w (0 if unknown)
-	Interrupted     bool            // the context was cancelled before the end of input
+	// Evicted counts connections closed early because MaxConns was reached.
+	Evicted     int
+	FirstTime   time.Time
+	LastTime    time.Time
+	LinkType    layers.LinkType // of the file (first interface for pcapng); for -w
+	Snaplen     int             // of the file, for -w (0 if unknown)
+	Interrupted bool            // the context was cancelled before the end of input
 }

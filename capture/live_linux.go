@@ -84,6 +84,7 @@ func isPermission(err error) bool {
 // drop count.
 func (l *Live) Run(ctx context.Context, fn func(*Event) error) (Stats, error) {
 	e := newEngine(l.cfg, fn)
+	e.clockStep = liveClockStep
 	e.stats.LinkType, e.stats.Snaplen = layers.LinkTypeEthernet, l.snaplen
 	// A blocked read only ends when the socket closes.
 	stop := context.AfterFunc(ctx, func() { l.Close() })

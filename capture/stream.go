@@ -19,6 +19,7 @@ type stream struct {
 	index  int
 	dirs   [2]framer
 	closed bool
+	ent    *connEntry // its place in the engine's connection table
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
@@ -32,7 +33,10 @@ func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
 
 // Accept takes every segment and starts a direction at its first segment
 // even without a SYN (a capture begun mid-connection).
-func (s *stream) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	if c, ok := ac.(*frameCtx); ok {
+		s.e.seen(s, tcp, nextSeq, c)
+	}
 	if s.closed {
 		return false
 	}
@@ -79,6 +83,7 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	s0 := f.pos + uint32(int32(skip))
 	for off := from; off < avail && e.err == nil; {
 		c := e.ctxAt(sg, off, avail)
+		c.held = false
 		rel := int(int32(s0 + uint32(off) - c.seq))
 		if rel < 0 || rel >= c.full {
 			// The byte is not where its frame says: attribute it anyway.
