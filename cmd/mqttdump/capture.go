@@ -44,6 +44,7 @@ type captureOpts struct {
 	snaplen     int
 	maxPacket   int
 	maxBuffered int
+	maxConns    int
 	idle        time.Duration
 	bufferKiB   int
 }
@@ -69,6 +70,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
+	fs.IntVar(&o.maxConns, "max-conns", capture.DefaultMaxConns, "TCP connections tracked at once; past it the least recently active are closed (counted as evicted)")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
 	fs.Usage = func() {
 		fmt.Fprint(sys.err, captureUsage)
@@ -195,14 +197,15 @@ func (o *captureOpts) config() (capture.Config, error) {
 	if o.snaplen <= 0 || o.snaplen > 262144 {
 		return cfg, usagef("--snaplen %d: want 1-262144", o.snaplen)
 	}
-	if o.maxPacket <= 0 || o.maxBuffered <= 0 {
-		return cfg, usagef("--max-packet and --max-buffered must be positive")
+	if o.maxPacket <= 0 || o.maxBuffered <= 0 || o.maxConns <= 0 {
+		return cfg, usagef("--max-packet, --max-buffered and --max-conns must be positive")
 	}
 	if o.bufferKiB <= 0 || o.bufferKiB > 1<<20 {
 		return cfg, usagef("--buffer-size %d: want 1-1048576 KiB", o.bufferKiB)
 	}
 	cfg.MaxPacket, cfg.MaxBuffered, cfg.IdleFlush = o.maxPacket, o.maxBuffered, o.idle
 	cfg.BufferSize = o.bufferKiB << 10
+	cfg.MaxConns = o.maxConns
 	return cfg, nil
 }
 
@@ -417,6 +420,9 @@ func (pl *pipeline) endOfRun(st capture.Stats) {
 	}
 	if st.Truncated > 0 {
 		fmt.Fprintf(&b, ", %d frames truncated by snaplen", st.Truncated)
+	}
+	if st.Evicted > 0 {
+		fmt.Fprintf(&b, ", %d connections evicted (--max-conns)", st.Evicted)
 	}
 	if st.UnsupportedLink > 0 {
 		fmt.Fprintf(&b, ", %d frames of an unsupported link type skipped", st.UnsupportedLink)
