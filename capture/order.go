@@ -21,6 +21,7 @@ import (
 const (
 	maxPendEvents = 1 << 16
 	maxHeld       = 1 << 16
+	maxHeldFrames = 8192
 	minPendBytes  = 1 << 20
 )
 
@@ -47,6 +48,7 @@ type orderer struct {
 	// direction's events keep the order they were made in (a packet that
 	// arrived early waits for the ones before it in the stream).
 	lastKey  map[streamDir]int
+	minKey   int         // lowest key pending
 	held     []*frameCtx // frames with out-of-order data reassembly may hold, ascending
 	heldHead int
 }
@@ -76,7 +78,10 @@ func (e *engine) released(t time.Time) {
 // watermark is the lowest frame whose data reassembly may still hold.
 func (e *engine) watermark() int {
 	o := &e.order
-	for o.heldHead < len(o.held) && !o.held[o.heldHead].held {
+	// A frame held for more than maxHeldFrames frames stops holding the
+	// others back (timestamps that never advance must not stall output).
+	for o.heldHead < len(o.held) && (!o.held[o.heldHead].held || o.held[o.heldHead].num < e.frameNo-maxHeldFrames) {
+		o.held[o.heldHead].held = false
 		o.held[o.heldHead] = nil
 		o.heldHead++
 	}
@@ -109,6 +114,9 @@ func (e *engine) queue(ev *Event) {
 		p.key = k
 	}
 	o.lastKey[sd] = p.key
+	if len(o.pend) == 0 || p.key < o.minKey {
+		o.minKey = p.key
+	}
 	o.data = append(o.data, ev.Data...)
 	o.frames = append(o.frames, ev.Frames...)
 	p.ev.Data, p.ev.Frames = nil, nil
@@ -129,6 +137,9 @@ func (e *engine) releasePending(final bool) {
 	wm := math.MaxInt
 	if !final {
 		wm = e.watermark()
+	}
+	if o.minKey >= wm && len(o.pend) <= maxPendEvents && len(o.data) <= e.pendBytesCap() {
+		return // nothing can go yet: no need to sort
 	}
 	slices.SortFunc(o.pend, func(a, b pendEvent) int {
 		if c := cmp.Compare(a.key, b.key); c != 0 {
@@ -157,6 +168,9 @@ func (e *engine) releasePending(final bool) {
 	}
 	rest := o.pend[n:]
 	clear(o.lastKey)
+	if len(rest) > 0 {
+		o.minKey = rest[0].key
+	}
 	for _, p := range rest {
 		o.lastKey[streamDir{p.ev.Stream, uint8(p.ev.Dir)}] = p.key
 	}

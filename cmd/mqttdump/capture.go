@@ -129,10 +129,13 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		parked:   parking{m: map[connKey]*connState{}},
 	}
 	if o.write != "" {
-		f, err := os.Create(o.write)
+		// Written beside the target and renamed at the end, so a run that
+		// cannot read its input leaves an existing file alone.
+		f, err := createTemp(o.write)
 		if err != nil {
-			return fmt.Errorf("cannot create %s: %w", o.write, unwrapPath(err))
+			return err
 		}
+		defer os.Remove(f.Name()) // after the rename: nothing left to remove
 		defer f.Close()
 		pl.wfile = f
 		cfg.KeepFrames = true
@@ -161,13 +164,13 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	if err := out.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
+	if pl.wfile != nil {
+		if err := pl.finishWrite(runErr == nil || st.Frames > 0, st.LinkType); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	if runErr == nil || st.Frames > 0 {
 		pl.endOfRun(st)
-	}
-	if pl.wfile != nil {
-		if err := pl.wfile.Close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("write %s: %w", o.write, err)
-		}
 	}
 	return runErr
 }
@@ -260,6 +263,9 @@ func (pl *pipeline) event(ev *capture.Event) error {
 	}
 	switch ev.Kind {
 	case capture.EventClose:
+		if pl.w != nil {
+			pl.w.Forget(ev.Stream)
+		}
 		if cs := pl.sessions[ev.Stream]; cs != nil {
 			pl.parked.put(connKey{ev.Src, ev.Dst}, cs)
 		}
@@ -383,7 +389,7 @@ func (pl *pipeline) writeFrames(ev *capture.Event) error {
 		}
 		pl.w = w
 	}
-	if err := pl.w.WriteFrames(ev.Frames); err != nil {
+	if err := pl.w.WriteEvent(ev); err != nil {
 		return fmt.Errorf("-w %s: %w", pl.opts.write, err)
 	}
 	return nil
@@ -429,6 +435,9 @@ func (pl *pipeline) endOfRun(st capture.Stats) {
 	}
 	if pl.opts.iface != "" {
 		fmt.Fprintf(&b, ", %d dropped by kernel", st.Dropped)
+	}
+	if pl.w != nil && pl.w.Late > 0 {
+		fmt.Fprintf(&b, ", %d frames written out of order (-w reorder window full)", pl.w.Late)
 	}
 	if pl.w != nil && pl.w.Skipped > 0 {
 		fmt.Fprintf(&b, ", %d frames of another link type not written", pl.w.Skipped)
