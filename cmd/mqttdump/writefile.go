@@ -23,30 +23,30 @@ func createTemp(path string) (*os.File, error) {
 // and the temporary file replaces the target (a pcap with no frames when
 // nothing was shown); without (the input could not be read), the target is
 // left as it was.
-func (pl *pipeline) finishWrite(keep bool, link layers.LinkType) error {
-	f := pl.wfile
+func (r *runner) finishWrite(keep bool, link layers.LinkType) error {
+	f := r.wfile
 	if !keep {
 		f.Close()
 		return nil
 	}
-	if pl.w == nil {
+	if r.w == nil {
 		w, err := capture.NewPcapWriter(f, link, 0)
 		if err != nil {
-			return fmt.Errorf("-w %s: %w", pl.opts.write, err)
+			return fmt.Errorf("-w %s: %w", r.opts.write, err)
 		}
-		pl.w = w
+		r.w = w
 	}
-	if err := pl.w.Close(); err != nil {
-		return fmt.Errorf("-w %s: %w", pl.opts.write, err)
+	if err := r.w.Close(); err != nil {
+		return fmt.Errorf("-w %s: %w", r.opts.write, err)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("-w %s: %w", pl.opts.write, err)
+		return fmt.Errorf("-w %s: %w", r.opts.write, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", pl.opts.write, err)
+		return fmt.Errorf("write %s: %w", r.opts.write, err)
 	}
-	if err := os.Rename(f.Name(), pl.opts.write); err != nil {
-		return fmt.Errorf("-w %s: %w", pl.opts.write, unwrapPath(err))
+	if err := os.Rename(f.Name(), r.opts.write); err != nil {
+		return fmt.Errorf("-w %s: %w", r.opts.write, unwrapPath(err))
 	}
 	return nil
 }
