@@ -242,7 +242,7 @@ type factory struct{ e *engine }
 
 func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
 	e := f.e
-	s := &stream{e: e, index: e.stats.Connections}
+	s := &stream{e: e, index: e.stats.Connections, syn: tcp.SYN}
 	e.stats.Connections++
 	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
 	toServer := e.isPort(dp) && (!e.isPort(sp) || dp <= sp)

@@ -20,6 +20,7 @@ type stream struct {
 	dirs   [2]framer
 	closed bool
 	ent    *connEntry // its place in the engine's connection table
+	syn    bool       // its first segment was a SYN: a new connection
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
@@ -122,7 +123,7 @@ func (s *stream) ReassemblyComplete(reassembly.AssemblerContext) bool {
 	if f.dir != dissect.ToServer {
 		f = &s.dirs[1]
 	}
-	e.ev = Event{Kind: EventClose, Stream: s.index, Dir: f.dir, Src: f.src, Dst: f.dst, Frame: e.frameNo, Time: e.now}
+	e.ev = Event{Kind: EventClose, Stream: s.index, Dir: f.dir, Src: f.src, Dst: f.dst, Frame: e.frameNo, Time: e.now, SYN: s.syn}
 	e.deliver(&e.ev)
 	return false
 }
