@@ -32,7 +32,7 @@ const (
 // for every event, in capture order. Errors name the file.
 func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) error) (Stats, error) {
 	if path == "-" {
-		st, err := ReadFrom(ctx, os.Stdin, cfg, fn)
+		st, err := ReadFrom(ctx, cancellable(ctx, os.Stdin), cfg, fn)
 		if err != nil {
 			return st, fmt.Errorf("standard input: %w", err)
 		}
@@ -48,7 +48,7 @@ func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) erro
 		return Stats{}, fmt.Errorf("cannot open %s: %w", path, err)
 	}
 	defer f.Close()
-	st, err := ReadFrom(ctx, f, cfg, fn)
+	st, err := ReadFrom(ctx, cancellable(ctx, f), cfg, fn)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", path, err)
 	}
@@ -65,6 +65,9 @@ func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) erro
 func ReadFrom(ctx context.Context, r io.Reader, cfg Config, fn func(*Event) error) (Stats, error) {
 	src, err := openSource(r)
 	if err != nil {
+		if ctx.Err() != nil { // stopped before the header came
+			return Stats{Interrupted: true}, nil
+		}
 		return Stats{}, err
 	}
 	e := newEngine(cfg, fn)
