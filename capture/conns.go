@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -36,24 +35,17 @@ const (
 // connEntry is a stream's place in the table.
 type connEntry struct {
 	s          *stream
-	key        connKey
 	lastSeen   time.Time // engine clock of the connection's last frame
 	prev, next *connEntry
 }
 
-// connKey is a connection's addresses, lower endpoint first.
-type connKey struct{ a, b netip.AddrPort }
-
-func keyFor(x, y netip.AddrPort) connKey {
-	if y.Compare(x) < 0 {
-		x, y = y, x
-	}
-	return connKey{x, y}
-}
-
 // connTable is the LRU of connections in reassembly's pool.
+// A SYN on the addresses of a closed connection makes reassembly drop
+// that connection and start a new one; the old entry stays here, closed,
+// until it is the oldest (it then goes without counting as an eviction),
+// so the table may count a few more connections than reassembly holds,
+// never fewer.
 type connTable struct {
-	byKey      map[connKey]*connEntry
 	head, tail *connEntry // head: least recently seen
 	n          int
 	// ooo holds, oldest first, the engine-clock times of out-of-order
@@ -85,21 +77,11 @@ func (t *connTable) pushBack(c *connEntry) {
 	t.tail = c
 }
 
-// add registers a new stream. A SYN on the addresses of a closed
-// connection makes reassembly replace it: the old entry goes.
-func (e *engine) addConn(s *stream, src, dst netip.AddrPort) {
+// addConn registers a new stream.
+func (e *engine) addConn(s *stream) {
 	t := &e.conns
-	if t.byKey == nil {
-		t.byKey = map[connKey]*connEntry{}
-	}
-	k := keyFor(src, dst)
-	if old := t.byKey[k]; old != nil {
-		t.unlink(old)
-		t.n--
-	}
-	c := &connEntry{s: s, key: k, lastSeen: e.clock}
+	c := &connEntry{s: s, lastSeen: e.clock}
 	s.ent = c
-	t.byKey[k] = c
 	t.pushBack(c)
 	t.n++
 }
@@ -137,9 +119,7 @@ func (e *engine) forgetBefore(tc time.Time) {
 	t := &e.conns
 	for c := t.head; c != nil && c.lastSeen.Before(tc); c = t.head {
 		t.unlink(c)
-		if t.byKey[c.key] == c {
-			delete(t.byKey, c.key)
-		}
+		c.s.ent = nil
 		t.n--
 	}
 }
@@ -208,6 +188,30 @@ func (e *engine) evict() {
 	e.stats.Evicted += live
 	e.forgetBefore(tc)
 	e.released(tc)
+}
+
+// flushAllInOrder ends every connection at the end of the input, oldest
+// first, in batches, so the events of one batch (sorted together) stay
+// few and the order does not depend on reassembly's map.
+func (e *engine) flushAllInOrder() {
+	t := &e.conns
+	for t.n > 0 && e.err == nil {
+		k := max(1024, t.n/16)
+		c := t.head
+		for i := 0; i < k && c != nil; i++ {
+			c = c.next
+		}
+		if c == nil {
+			break // the rest in one go
+		}
+		e.flush(reassembly.FlushOptions{T: c.lastSeen, TC: c.lastSeen})
+		e.forgetBefore(c.lastSeen)
+		e.releasePending(true)
+	}
+	e.inFlush++
+	e.asm.FlushAll()
+	e.inFlush--
+	e.releasePending(true)
 }
 
 // flush runs a reassembly flush with the events it causes buffered, so

@@ -140,10 +140,7 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			return e.err
 		}
 	}
-	e.inFlush++
-	e.asm.FlushAll()
-	e.inFlush--
-	e.releasePending(true)
+	e.flushAllInOrder()
 	if e.err != nil {
 		return e.err
 	}
@@ -247,6 +244,6 @@ func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.Assemble
 	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
 	toServer := e.isPort(dp) && (!e.isPort(sp) || dp <= sp)
 	s.init(toServer, e.curSrc, e.curDst)
-	e.addConn(s, e.curSrc, e.curDst)
+	e.addConn(s)
 	return s
 }

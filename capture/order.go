@@ -123,6 +123,11 @@ func (e *engine) queue(ev *Event) {
 	p.ev.Data = o.data[p.dataOff:len(o.data):len(o.data)] // fixed up on release
 	p.ev.Frames = o.frames[p.frOff:len(o.frames):len(o.frames)]
 	o.pend = append(o.pend, p)
+	if len(o.pend) > maxPendEvents || len(o.data) > e.pendBytesCap() {
+		// A flush of very many connections: bound the copy, at the cost
+		// of the order beyond it.
+		e.releasePending(false)
+	}
 }
 
 func (e *engine) pendBytesCap() int { return max(minPendBytes, e.cfg.MaxBuffered/4) }
