@@ -142,12 +142,18 @@ type Stats struct {
 	Gaps        int // gap events
 	Truncated   int // frames cut by the snaplen
 	Dropped     int // live: frames the kernel dropped
-	NonTCP      int // frames that are not TCP over IPv4/IPv6 (or are IP fragments)
+	NonTCP      int // frames that are not TCP over IPv4/IPv6
 	OtherTCP    int // TCP frames on other ports
 	Oversize    int // MQTT packets skipped for exceeding a buffer limit
 	// UnsupportedLink counts frames of pcapng interfaces whose link type
 	// cannot be decoded (they are skipped, the other interfaces are read).
 	UnsupportedLink int
+	// Defragmented counts IP datagrams reassembled from fragments;
+	// FragDropped datagrams given up (incomplete after 30 s of capture
+	// time, over a bound, or impossible); FragOverlap datagrams with a
+	// fragment that overlapped an earlier one with different bytes (the
+	// first bytes are kept).
+	Defragmented, FragDropped, FragOverlap int
 	// Evicted counts connections closed early because MaxConns was reached.
 	Evicted     int
 	FirstTime   time.Time

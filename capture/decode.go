@@ -37,6 +37,7 @@ const (
 	decTCP       decodeResult = iota // seg holds a TCP segment
 	decOther                         // not TCP over IP, or an IP fragment
 	decTruncated                     // TCP, but the capture ends inside its header
+	decFragment                      // a fragment of a TCP datagram: seg.frag, addresses set
 )
 
 const (
@@ -50,6 +51,7 @@ type segment struct {
 	// srcRaw/dstRaw are the address bytes inside the frame (for gopacket.Flow).
 	srcRaw, dstRaw []byte
 	v6             bool
+	frag           fragInfo
 	tcp            []byte // TCP header and captured payload, bounded by the IP length
 	// wireLen is the TCP segment length on the wire (from the IP header);
 	// more than len(tcp) when the snaplen cut the frame.
@@ -142,9 +144,6 @@ func decodeIPv4(b []byte, s *segment) decodeResult {
 	if b[9] != 6 {
 		return decOther
 	}
-	if binary.BigEndian.Uint16(b[6:])&0x3fff != 0 { // more-fragments flag or an offset
-		return decOther
-	}
 	total := int(binary.BigEndian.Uint16(b[2:]))
 	if total == 0 { // segmentation offload on the capturing host
 		total = len(b)
@@ -156,6 +155,13 @@ func decodeIPv4(b []byte, s *segment) decodeResult {
 	s.srcRaw, s.dstRaw = b[12:16], b[16:20]
 	s.src = netip.AddrFrom4([4]byte(b[12:16]))
 	s.dst = netip.AddrFrom4([4]byte(b[16:20]))
+	if fl := binary.BigEndian.Uint16(b[6:]); fl&0x3fff != 0 { // more-fragments flag or an offset
+		if total > len(b) {
+			return decTruncated // a fragment is only of use whole
+		}
+		s.frag = fragInfo{id: uint32(binary.BigEndian.Uint16(b[4:])), offset: int(fl&0x1fff) * 8, more: fl&0x2000 != 0, data: b[ihl:total]}
+		return decFragment
+	}
 	return tcpPart(b[ihl:min(total, len(b))], total-ihl, s)
 }
 
@@ -197,12 +203,24 @@ func decodeIPv6(b []byte, s *segment) decodeResult {
 				return r
 			}
 			next, off = b[off], off+(int(b[off+1])+2)*4
-		case 44: // fragment: only an unfragmented "atomic" one is usable
+		case 44: // fragment header
 			if r := extHeader(b, off, end, 8); r != decTCP {
 				return r
 			}
-			if binary.BigEndian.Uint16(b[off+2:])&0xfff9 != 0 {
-				return decOther
+			fl := binary.BigEndian.Uint16(b[off+2:])
+			if fl&0xfff9 != 0 { // a real fragment, not an "atomic" one
+				if b[off] != 6 {
+					return decOther
+				}
+				if end > len(b) {
+					return decTruncated // a fragment is only of use whole
+				}
+				s.v6 = true
+				s.srcRaw, s.dstRaw = b[8:24], b[24:40]
+				s.src = netip.AddrFrom16([16]byte(b[8:24]))
+				s.dst = netip.AddrFrom16([16]byte(b[24:40]))
+				s.frag = fragInfo{id: binary.BigEndian.Uint32(b[off+4:]), offset: int(fl>>3) * 8, more: fl&1 != 0, data: b[off+8 : end]}
+				return decFragment
 			}
 			next, off = b[off], off+8
 		default:

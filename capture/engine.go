@@ -75,6 +75,7 @@ type engine struct {
 	nextTick  time.Time
 	nextIdle  time.Time
 	conns     connTable
+	frags     defrag
 	order     orderer
 	inFlush   int
 	evicting  bool
@@ -160,7 +161,14 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 	defer e.afterFrame()
 
 	s := &e.seg
-	switch decodeFrame(lt, data, s) {
+	r := decodeFrame(lt, data, s)
+	if r == decFragment {
+		r = e.defragment(s)
+		if r == decFragment {
+			return // waits for the rest of its datagram
+		}
+	}
+	switch r {
 	case decOther:
 		e.stats.NonTCP++
 		return
@@ -206,6 +214,22 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 		et = layers.EndpointIPv6
 	}
 	e.asm.AssembleWithContext(gopacket.NewFlow(et, s.srcRaw, s.dstRaw), &e.tcp, c)
+}
+
+// defragment adds the fragment in s to its datagram; once complete, s
+// holds the datagram's TCP segment.
+func (e *engine) defragment(s *segment) decodeResult {
+	if e.frags.byKey == nil {
+		e.frags = newDefrag(e.cfg.MaxBuffered / 4)
+	}
+	k := fragKey{v6: s.v6, id: s.frag.id}
+	copy(k.src[:], s.srcRaw)
+	copy(k.dst[:], s.dstRaw)
+	dg := e.frags.add(k, s.frag, e.clock, &e.stats)
+	if dg == nil {
+		return decFragment
+	}
+	return tcpPart(dg, len(dg), s)
 }
 
 // afterFrame runs the flushes a frame may make due and delivers the

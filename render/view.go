@@ -110,6 +110,8 @@ type Counts struct {
 	Evicted     int // connections closed early by the --max-conns cap
 	Unsupported int // frames of pcapng interfaces of an unsupported link type
 	WrittenLate int // -w: frames written out of order (reorder window full)
+	FragDropped int // IP datagrams whose fragments were given up
+	FragOverlap int // IP datagrams with fragments overlapping with different bytes
 }
 
 // WriteCounts writes the end-of-run line, like tcpdump's:
@@ -133,6 +135,12 @@ func WriteCounts(w io.Writer, c Counts) error {
 	}
 	if c.Unsupported > 0 {
 		fmt.Fprintf(&b, ", %d frames of an unsupported link type skipped", c.Unsupported)
+	}
+	if c.FragDropped > 0 {
+		fmt.Fprintf(&b, ", %d fragmented datagrams incomplete", c.FragDropped)
+	}
+	if c.FragOverlap > 0 {
+		fmt.Fprintf(&b, ", %d fragmented datagrams with conflicting overlaps (first bytes kept)", c.FragOverlap)
 	}
 	if c.Live {
 		fmt.Fprintf(&b, ", %d dropped by kernel", c.Dropped)

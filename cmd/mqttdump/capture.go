@@ -294,7 +294,8 @@ func (r *runner) endOfRun(st capture.Stats) {
 	c := r.stage.Counts()
 	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
 		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
-		Live: r.opts.iface != "", Dropped: st.Dropped, Evicted: st.Evicted, Unsupported: st.UnsupportedLink}
+		Live: r.opts.iface != "", Dropped: st.Dropped, Evicted: st.Evicted, Unsupported: st.UnsupportedLink,
+		FragDropped: st.FragDropped, FragOverlap: st.FragOverlap}
 	if r.w != nil {
 		rc.Unwritten, rc.WrittenLate = r.w.Skipped, r.w.Late
 	}
