@@ -117,6 +117,13 @@ type Packet struct {
 	// v5Evidence: the body used something only MQTT 5 has (properties,
 	// reason codes); it makes a guessed 5.0 believable.
 	v5Evidence bool
+	// hasClientID: the CONNECT got as far as its client identifier.
+	hasClientID bool
+	// codes are the first return codes of a SUBACK or UNSUBACK (nCodes
+	// counts them all), for an Info that names each when they differ.
+	codes       [maxInfoCodes]uint8
+	nCodes      int
+	codesDiffer bool
 
 	experts   []*Expert // findings as the dissector made them
 	collected bool      // experts is complete (the packet came from Dissect)

@@ -186,11 +186,20 @@ func (s Severity) Group() string {
 
 // Expert is a finding about the bytes, attached to the node it concerns.
 type Expert struct {
+	// ID is the stable id of the kind of finding (see ExpertIDs):
+	// "mqtt.unknown_version", "mqtt.expert.invalid_utf8".
+	ID       string
 	Severity Severity
-	Message  string
-	Spec     string // normative statement id, "MQTT-3.1.2-3", or a section, "5.0 §2.2.2.2"
-	Offset   int
-	Length   int
+	// Message is plain text as found (wire text raw, not escaped): every
+	// view escapes it once for its own output.
+	Message string
+	// Spec is the rule in the packet's version: a normative statement id,
+	// "MQTT-3.1.2-3", or a section, "5.0 §2.2.2.2".
+	Spec   string
+	Offset int
+	Length int
+
+	ref *specRef // resolved into Spec once the packet's version is final
 }
 
 func (e *Expert) String() string {

@@ -87,6 +87,23 @@ type Printer struct {
 	pal palette
 	buf []byte // output of the current call, written once
 	tmp []byte // scratch for escaping and number formatting
+	err error  // first write error of a spill, reported by flush
+}
+
+// spillAt is how much output a call gathers before writing part of it: a
+// huge packet streams instead of growing one giant buffer.
+const spillAt = 64 << 10
+
+// spill writes b once it is large and returns it emptied; a write error is
+// kept for flush.
+func (p *Printer) spill(b []byte) []byte {
+	if len(b) < spillAt {
+		return b
+	}
+	if p.err == nil {
+		_, p.err = p.w.Write(b)
+	}
+	return b[:0]
 }
 
 // New returns a Printer writing to w.
@@ -99,8 +116,14 @@ func New(w io.Writer, o Options) *Printer {
 
 // flush writes the buffered output in one call.
 func (p *Printer) flush(what string) error {
-	_, err := p.w.Write(p.buf)
-	p.buf = p.buf[:0]
+	err := p.err
+	if err == nil {
+		_, err = p.w.Write(p.buf)
+	}
+	p.buf, p.err = p.buf[:0], nil
+	if cap(p.buf) > 4*spillAt {
+		p.buf = make([]byte, 0, 4096) // do not keep a huge packet's buffer
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}

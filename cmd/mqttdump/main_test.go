@@ -121,7 +121,7 @@ func TestDecodeSeveralAndIncomplete(t *testing.T) {
 	}
 	// Without the CONNECT the version is guessed, or taken from the flag.
 	_, guessed, _ := runCLI(t, "", "decode", "-s", "20 06 00 00 03 22 00 0a")
-	if !strings.Contains(guessed, "MQTT v5.0 Connect Ack") || !strings.Contains(guessed, "version guessed") {
+	if !strings.Contains(guessed, "MQTT v5.0   Connect Ack") || !strings.Contains(guessed, "version guessed") {
 		t.Errorf("guess not shown: %q", guessed)
 	}
 	_, flagged, _ := runCLI(t, "", "decode", "-s", "--mqtt-version", "3.1.1", "40 02 00 07")
@@ -140,7 +140,7 @@ func TestCaptureUsageAndErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{}, exitUsage, "mqttdump: nothing to read: give -r FILE, -i IFACE or decode HEX\n"},
+		{[]string{}, exitUsage, "mqttdump: nothing to read: give -r FILE or -i IFACE (mqttdump -h for help)\n"},
 		{[]string{"-r", "/nonexistent.pcap"}, exitFail, "mqttdump: cannot open /nonexistent.pcap: no such file or directory\n"},
 		{[]string{"-r", notCapture}, exitFail, "not a pcap or pcapng file"},
 		{[]string{"-r", "x", "--port", "70000"}, exitUsage, "mqttdump: --port 70000: want a TCP port number 1-65535\n"},
