@@ -76,6 +76,7 @@ type engine struct {
 	nextIdle  time.Time
 	conns     connTable
 	frags     defrag
+	tails     tails
 	order     orderer
 	inFlush   int
 	evicting  bool

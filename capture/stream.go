@@ -19,8 +19,9 @@ type stream struct {
 	index  int
 	dirs   [2]framer
 	closed bool
-	ent    *connEntry // its place in the engine's connection table
-	syn    bool       // its first segment was a SYN: a new connection
+	ent    *connEntry  // its place in the engine's connection table
+	syn    bool        // its first segment was a SYN: a new connection
+	ends   [2]dirState // per direction, for the notes of tail.go
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
@@ -34,9 +35,10 @@ func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
 
 // Accept takes every segment and starts a direction at its first segment
 // even without a SYN (a capture begun mid-connection).
-func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
 	if c, ok := ac.(*frameCtx); ok {
 		s.e.seen(s, tcp, nextSeq, c)
+		s.e.checkSegment(s, tcp, dir, nextSeq, c)
 	}
 	if s.closed {
 		return false
@@ -56,10 +58,11 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		return
 	}
 	flowDir, start, end, skip := sg.Info()
-	f := &s.dirs[0]
+	di := 0
 	if flowDir == reassembly.TCPDirServerToClient {
-		f = &s.dirs[1]
+		di = 1
 	}
+	f := &s.dirs[di]
 	avail, _ := sg.Lengths()
 	var data []byte
 	if avail > 0 {
@@ -69,6 +72,7 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		f.started = true
 		c := e.ctxAt(sg, 0, avail)
 		f.pos = c.seq
+		s.ends[di].base = c.seq
 		if !start {
 			f.syncing, f.midStream = true, true
 		}
@@ -102,9 +106,13 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		}
 		off = runEnd
 	}
+	if avail > from {
+		e.keepTail(f, s0+uint32(from), data[from:avail])
+	}
 	f.pos = s0 + uint32(avail)
 	if end {
 		f.finish()
+		s.ends[di].ended, s.ends[di].endSeq = true, f.pos
 	}
 }
 
@@ -116,6 +124,7 @@ func (s *stream) ReassemblyComplete(reassembly.AssemblerContext) bool {
 		return false
 	}
 	s.closed = true
+	s.e.forgetTails(s)
 	s.dirs[0].finish()
 	s.dirs[1].finish()
 	e := s.e

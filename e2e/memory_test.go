@@ -23,9 +23,9 @@ import (
 
 var maxRSSRE = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
 
-// peakRSS runs mqttdump with args, output discarded, and returns its peak
+// peakRSSTime runs mqttdump with args, output discarded, and returns its peak
 // resident set in bytes and its stderr.
-func peakRSS(t *testing.T, args ...string) (int64, string) {
+func peakRSSTime(t *testing.T, args ...string) (int64, string) {
 	t.Helper()
 	bin := needBinary(t)
 	tools := needTools(t, "time")
@@ -78,7 +78,7 @@ func TestPeakRSSSynFlood(t *testing.T) {
 			w.Conn(floodClient(i), memServer).Handshake()
 		}
 	})
-	rss, errs := peakRSS(t, "-r", path, "-q", "--max-conns", "10000")
+	rss, errs := peakRSSTime(t, "-r", path, "-q", "--max-conns", "10000")
 	t.Logf("SYN flood, --max-conns 10000: peak RSS %d MiB; %s", rss/mib, errs)
 	// Without the cap (before --max-conns): 306 MiB.
 	if rss > 100*mib {
@@ -110,7 +110,7 @@ func TestPeakRSSFutureTimestamp(t *testing.T) {
 			c.Send(pcapgen.ToServer, []byte{0xc0, 0})
 		}
 	})
-	rss, errs := peakRSS(t, "-r", path, "-q")
+	rss, errs := peakRSSTime(t, "-r", path, "-q")
 	t.Logf("future timestamp: peak RSS %d MiB; %s", rss/mib, errs)
 	// Before the engine clock: 308 MiB (no idle flush after the jump).
 	if rss > 100*mib {
@@ -136,7 +136,7 @@ func TestPeakRSSPartialPackets(t *testing.T) {
 			c.Send(pcapgen.ToServer, big)
 		}
 	})
-	rss, errs := peakRSS(t, "-r", path, "-q")
+	rss, errs := peakRSSTime(t, "-r", path, "-q")
 	t.Logf("%d partial packets: peak RSS %d MiB; %s", conns, rss/mib, errs)
 	if limit := int64(3*64*mib + conns*4096); rss > limit {
 		t.Errorf("peak RSS %d MiB, want under %d MiB", rss/mib, limit/mib)
