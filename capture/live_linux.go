@@ -38,10 +38,11 @@ type Live struct {
 // an unknown name lists the interfaces that exist.
 func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {
 	cfg = cfg.withDefaults()
-	if _, err := net.InterfaceByName(iface); err != nil {
+	ifc, err := net.InterfaceByName(iface)
+	if err != nil {
 		return nil, unknownInterface(iface)
 	}
-	filter, err := portFilter(cfg.Ports)
+	filter, err := portFilter(cfg.Ports, ifc.Flags&net.FlagLoopback != 0)
 	if err != nil {
 		return nil, fmt.Errorf("capturing on %s: %w", iface, err)
 	}
