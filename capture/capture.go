@@ -142,6 +142,7 @@ type Stats struct {
 	Gaps        int // gap events
 	Truncated   int // frames cut by the snaplen
 	Dropped     int // live: frames the kernel dropped
+	Received    int // live: frames the kernel filter passed (tcpdump's "received by filter")
 	NonTCP      int // frames that are not TCP over IPv4/IPv6
 	OtherTCP    int // TCP frames on other ports
 	Oversize    int // MQTT packets skipped for exceeding a buffer limit

@@ -106,6 +106,7 @@ type Counts struct {
 	Truncated   int // frames cut by the snaplen
 	Live        bool
 	Dropped     int // live: frames the kernel dropped
+	Received    int // live: frames the kernel filter passed
 	Unwritten   int // -w: frames of another link type not written
 	Evicted     int // connections closed early by the --max-conns cap
 	Unsupported int // frames of pcapng interfaces of an unsupported link type
@@ -154,7 +155,7 @@ func WriteCounts(w io.Writer, c Counts) error {
 		fmt.Fprintf(&b, ", %d fragmented datagrams with conflicting overlaps (first bytes kept)", c.FragOverlap)
 	}
 	if c.Live {
-		fmt.Fprintf(&b, ", %d dropped by kernel", c.Dropped)
+		fmt.Fprintf(&b, ", %d received by filter, %d dropped by kernel", c.Received, c.Dropped)
 	}
 	if c.WrittenLate > 0 {
 		fmt.Fprintf(&b, ", %d frames written out of order (-w reorder window full)", c.WrittenLate)

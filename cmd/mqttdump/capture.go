@@ -301,7 +301,7 @@ func (r *runner) endOfRun(st capture.Stats) {
 	c := r.stage.Counts()
 	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
 		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
-		Live: r.opts.iface != "", Dropped: st.Dropped, Quiet: r.opts.quiet, Evicted: st.Evicted, Unsupported: st.UnsupportedLink,
+		Live: r.opts.iface != "", Dropped: st.Dropped, Received: st.Received, Quiet: r.opts.quiet, Evicted: st.Evicted, Unsupported: st.UnsupportedLink,
 		FragDropped: st.FragDropped, FragOverlap: st.FragOverlap}
 	if st.Interrupted && isTerminalWriter(r.sys.err) {
 		fmt.Fprintln(r.sys.err) // after the terminal's ^C, as tcpdump does
