@@ -127,6 +127,8 @@ type Event struct {
 	Declared int        // EventPacket/oversize EventNote: total bytes the fixed header declares (0 if unknown)
 	Message  string     // EventGap/EventNote: human text
 	Partial  bool       // EventPacket: fewer bytes than declared (end of stream or a gap)
+	FrameLen int        // wire length of Frame (frame.len)
+	Start    time.Time  // time of the capture's first frame (frame.time_relative counts from it)
 	// SYN: the connection began with a SYN in this capture, so it is a new
 	// TCP connection (a new session), even on the addresses of an earlier
 	// one; without it the connection was picked up mid-stream (or resumed

@@ -1,6 +1,7 @@
 package dissect
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -95,10 +96,14 @@ func (d *decoder) connect() {
 		}
 	}
 	if passwd {
-		// Binary data in 3.1.1 and 5.0; shown as text when it is text.
-		raw, n := c.prefixed(fPassLen, fPassBin)
-		if n != nil && utf8.Valid(raw) {
-			n.Def, n.Value = fPass, string(raw)
+		// Binary data in 3.1.1 and 5.0: one string field (as Wireshark
+		// has it) holding the bytes, shown as hex when they are not text.
+		raw, n := c.prefixed(fPassLen, fPass)
+		if n != nil && !c.a.noTree {
+			n.Value = string(raw)
+			if !utf8.Valid(raw) {
+				n.Show = hex.EncodeToString(raw)
+			}
 		}
 	}
 }

@@ -11,12 +11,6 @@ import (
 	"github.com/mqttdump/mqttdump/dissect"
 )
 
-// typeNames are the JSON names of the packet types, by type code.
-var typeNames = [16]string{
-	"reserved", "connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp",
-	"subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth",
-}
-
 // JSON writes the packet as one NDJSON line. The encoder is hand-written
 // over a reused buffer: it runs once per packet on large captures.
 func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
@@ -27,7 +21,9 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = strconv.AppendInt(b, int64(m.Frame), 10)
 		b = append(b, `,"time":"`...)
 		b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-		b = append(b, `","src":`...)
+		b = append(b, `","time_relative":`...)
+		b = appendSecondsN(b, m.Rel, 9)
+		b = append(b, `,"src":`...)
 		b = appendJSONAddr(b, m.Src)
 		b = append(b, `,"dst":`...)
 		b = appendJSONAddr(b, m.Dst)
@@ -36,7 +32,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = append(b, ',')
 	}
 	b = append(b, `"type":"`...)
-	b = append(b, typeNames[pk.Type&0x0f]...)
+	b = append(b, dissect.TypeKeyword(pk.Type)...)
 	b = append(b, `","type_code":`...)
 	b = strconv.AppendUint(b, uint64(pk.Type), 10)
 	b = append(b, `,"version":"`...)

@@ -67,7 +67,7 @@ func topKeys(t *testing.T, b []byte) []string {
 
 func TestJSONKeyOrder(t *testing.T) {
 	got := strings.Join(topKeys(t, jsonOf(t, malformedExample(t), testMeta)), ",")
-	want := "frame,time,src,dst,stream,type,type_code,version,version_source,length,raw,summary,fields,expert,missing"
+	want := "frame,time,time_relative,src,dst,stream,type,type_code,version,version_source,length,raw,summary,fields,expert,missing"
 	if got != want {
 		t.Errorf("keys\n got %s\nwant %s", got, want)
 	}

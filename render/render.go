@@ -20,6 +20,32 @@ type Options struct {
 	// MaxValueBytes cuts long values after this many bytes with
 	// "… N more bytes"; 0 shows everything.
 	MaxValueBytes int
+	// Time is the summary line's time column (-t).
+	Time TimeFormat
+}
+
+// TimeFormat is tshark's -t: how the summary line shows a packet's time.
+type TimeFormat uint8
+
+const (
+	TimeRelative     TimeFormat = iota // r: seconds since the first frame of the capture
+	TimeAbsolute                       // a: local time of day
+	TimeAbsoluteDate                   // ad: local date and time
+	TimeDelta                          // d: since the previous MQTT packet read
+	TimeDeltaShown                     // dd: since the previous MQTT packet shown
+	TimeEpoch                          // e: seconds since 1970
+	TimeUTC                            // u: UTC time of day
+	TimeUTCDate                        // ud: UTC date and time
+)
+
+// ParseTimeFormat reads -t's argument: r, a, ad, d, dd, e, u, ud.
+func ParseTimeFormat(s string) (TimeFormat, bool) {
+	for i, name := range []string{"r", "a", "ad", "d", "dd", "e", "u", "ud"} {
+		if s == name {
+			return TimeFormat(i), true
+		}
+	}
+	return 0, false
 }
 
 // Meta is what the capture knows about a packet; nil for `decode`.
@@ -29,6 +55,10 @@ type Meta struct {
 	Rel      time.Duration  // since the first frame of the capture
 	Src, Dst netip.AddrPort // 127.0.0.1:52514, [::1]:1883
 	Stream   int            // connection index, 0-based, in order of first sight
+	FrameLen int            // the frame's length on the wire (frame.len)
+	// Delta is the time since the previous MQTT packet read, DeltaShown
+	// since the previous one shown (-t d, -t dd).
+	Delta, DeltaShown time.Duration
 }
 
 // appendAddr writes an address as netip prints it, escaped when a zone
