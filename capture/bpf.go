@@ -16,10 +16,13 @@ const MaxLivePorts = maxFilterPorts
 // Ethernet frames: IPv4 and IPv6 (without extension headers), untagged or
 // with one 802.1Q tag. Packet sockets usually see VLAN tags stripped into
 // metadata, so the tagged branch is for the cases where they are not.
-func portFilter(ports []uint16) ([]bpf.RawInstruction, error) {
+func portFilter(ports []uint16, loopback bool) ([]bpf.RawInstruction, error) {
 	prog, err := portProgram(ports)
 	if err != nil {
 		return nil, err
+	}
+	if loopback {
+		prog = withoutOutgoing(prog)
 	}
 	return bpf.Assemble(prog)
 }
@@ -137,4 +140,19 @@ func (a *asm) resolve() ([]bpf.Instruction, error) {
 		a.ins[j.at] = bpf.JumpIf{Cond: j.cond, Val: j.val, SkipTrue: yes, SkipFalse: no}
 	}
 	return a.ins, nil
+}
+
+// packetOutgoing is the packet type (sll_pkttype) of a frame the host sent.
+const packetOutgoing = 4
+
+// withoutOutgoing puts in front of a filter a test that drops frames the
+// host sent. On a loopback interface every frame is seen twice, once going
+// out and once coming in; libpcap skips the outgoing copy, and so must we
+// for frame numbers to match tcpdump's.
+func withoutOutgoing(prog []bpf.Instruction) []bpf.Instruction {
+	return append([]bpf.Instruction{
+		bpf.LoadExtension{Num: bpf.ExtType},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipTrue: 0, SkipFalse: 1},
+		bpf.RetConstant{Val: 0},
+	}, prog...)
 }

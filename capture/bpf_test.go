@@ -20,10 +20,10 @@ func TestPortFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := portFilter([]uint16{1883}); err != nil {
+	if _, err := portFilter([]uint16{1883}, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := portFilter(make([]uint16, maxFilterPorts+1)); err == nil {
+	if _, err := portFilter(make([]uint16, maxFilterPorts+1), false); err == nil {
 		t.Error("too many ports accepted")
 	}
 	type frame struct {

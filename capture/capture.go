@@ -42,6 +42,10 @@ type Config struct {
 	// KeepFrames keeps a copy of every frame carrying MQTT bytes until the
 	// packets it carries are delivered, so Event.Frames[i].Data is set (-w).
 	KeepFrames bool
+	// MaxConns caps the TCP connections tracked at once (default
+	// DefaultMaxConns); past it the least recently seen are closed, their
+	// packets in progress delivered as partial, and counted in Stats.Evicted.
+	MaxConns int
 	// BufferSize is the kernel receive queue of a live capture in bytes
 	// (default DefaultBufferSize); frames that arrive while the queue is
 	// full are dropped by the kernel and counted in Stats.Dropped.
@@ -63,6 +67,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GapWait <= 0 {
 		c.GapWait = DefaultGapWait
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
 	}
 	if c.BufferSize <= 0 {
 		c.BufferSize = DefaultBufferSize
@@ -125,6 +132,11 @@ type Event struct {
 	// EventClose: the side that sent the first FIN, and a RST; both
 	// DirUnknown when the capture flushed the connection (idle, end of input).
 	FinBy, RstBy dissect.Direction
+	// SYN: the connection began with a SYN in this capture, so it is a new
+	// TCP connection (a new session), even on the addresses of an earlier
+	// one; without it the connection was picked up mid-stream (or resumed
+	// after an idle flush).
+	SYN bool
 }
 
 // Stats summarises a run.
@@ -135,9 +147,21 @@ type Stats struct {
 	Gaps        int // gap events
 	Truncated   int // frames cut by the snaplen
 	Dropped     int // live: frames the kernel dropped
-	NonTCP      int // frames that are not TCP over IPv4/IPv6 (or are IP fragments)
+	Received    int // live: frames the kernel filter passed (tcpdump's "received by filter")
+	NonTCP      int // frames that are not TCP over IPv4/IPv6
 	OtherTCP    int // TCP frames on other ports
 	Oversize    int // MQTT packets skipped for exceeding a buffer limit
+	// UnsupportedLink counts frames of pcapng interfaces whose link type
+	// cannot be decoded (they are skipped, the other interfaces are read).
+	UnsupportedLink int
+	// Defragmented counts IP datagrams reassembled from fragments;
+	// FragDropped datagrams given up (incomplete after 30 s of capture
+	// time, over a bound, or impossible); FragOverlap datagrams with a
+	// fragment that overlapped an earlier one with different bytes (the
+	// first bytes are kept).
+	Defragmented, FragDropped, FragOverlap int
+	// Evicted counts connections closed early because MaxConns was reached.
+	Evicted     int
 	FirstTime   time.Time
 	LastTime    time.Time
 	LinkType    layers.LinkType // of the file (first interface for pcapng); for -w

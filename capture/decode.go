@@ -37,6 +37,7 @@ const (
 	decTCP       decodeResult = iota // seg holds a TCP segment
 	decOther                         // not TCP over IP, or an IP fragment
 	decTruncated                     // TCP, but the capture ends inside its header
+	decFragment                      // a fragment of a TCP datagram: seg.frag, addresses set
 )
 
 const (
@@ -50,6 +51,7 @@ type segment struct {
 	// srcRaw/dstRaw are the address bytes inside the frame (for gopacket.Flow).
 	srcRaw, dstRaw []byte
 	v6             bool
+	frag           fragInfo
 	tcp            []byte // TCP header and captured payload, bounded by the IP length
 	// wireLen is the TCP segment length on the wire (from the IP header);
 	// more than len(tcp) when the snaplen cut the frame.
@@ -142,9 +144,6 @@ func decodeIPv4(b []byte, s *segment) decodeResult {
 	if b[9] != 6 {
 		return decOther
 	}
-	if binary.BigEndian.Uint16(b[6:])&0x3fff != 0 { // more-fragments flag or an offset
-		return decOther
-	}
 	total := int(binary.BigEndian.Uint16(b[2:]))
 	if total == 0 { // segmentation offload on the capturing host
 		total = len(b)
@@ -156,6 +155,13 @@ func decodeIPv4(b []byte, s *segment) decodeResult {
 	s.srcRaw, s.dstRaw = b[12:16], b[16:20]
 	s.src = netip.AddrFrom4([4]byte(b[12:16]))
 	s.dst = netip.AddrFrom4([4]byte(b[16:20]))
+	if fl := binary.BigEndian.Uint16(b[6:]); fl&0x3fff != 0 { // more-fragments flag or an offset
+		if total > len(b) {
+			return decTruncated // a fragment is only of use whole
+		}
+		s.frag = fragInfo{id: uint32(binary.BigEndian.Uint16(b[4:])), offset: int(fl&0x1fff) * 8, more: fl&0x2000 != 0, data: b[ihl:total]}
+		return decFragment
+	}
 	return tcpPart(b[ihl:min(total, len(b))], total-ihl, s)
 }
 
@@ -169,10 +175,16 @@ func decodeIPv6(b []byte, s *segment) decodeResult {
 	}
 	next, off := b[6], 40
 	end := 40 + plen
-	// Walk the extension headers to the transport header.
+	// Walk the extension headers to the transport header. Every header is
+	// read only where the capture holds it: one that runs past the captured
+	// bytes (a small snaplen) makes the frame truncated, one that runs past
+	// the payload length makes it malformed.
 	for hops := 0; ; hops++ {
-		if hops > 16 {
+		if hops > 16 || off > end {
 			return decOther
+		}
+		if off > len(b) {
+			return decTruncated
 		}
 		switch next {
 		case 6:
@@ -180,32 +192,53 @@ func decodeIPv6(b []byte, s *segment) decodeResult {
 			s.srcRaw, s.dstRaw = b[8:24], b[24:40]
 			s.src = netip.AddrFrom16([16]byte(b[8:24]))
 			s.dst = netip.AddrFrom16([16]byte(b[24:40]))
-			if off > end {
-				return decOther
-			}
 			return tcpPart(b[off:min(end, len(b))], end-off, s)
 		case 0, 43, 60, 135, 139, 140: // hop-by-hop, routing, destination, mobility, HIP, shim6
-			if len(b) < off+2 {
-				return decOther
+			if r := extHeader(b, off, end, 2); r != decTCP {
+				return r
 			}
 			next, off = b[off], off+(int(b[off+1])+1)*8
 		case 51: // AH counts in 4-byte units
-			if len(b) < off+2 {
-				return decOther
+			if r := extHeader(b, off, end, 2); r != decTCP {
+				return r
 			}
 			next, off = b[off], off+(int(b[off+1])+2)*4
-		case 44: // fragment: only an unfragmented "atomic" one is usable
-			if len(b) < off+8 {
-				return decOther
+		case 44: // fragment header
+			if r := extHeader(b, off, end, 8); r != decTCP {
+				return r
 			}
-			if binary.BigEndian.Uint16(b[off+2:])&0xfff9 != 0 {
-				return decOther
+			fl := binary.BigEndian.Uint16(b[off+2:])
+			if fl&0xfff9 != 0 { // a real fragment, not an "atomic" one
+				if b[off] != 6 {
+					return decOther
+				}
+				if end > len(b) {
+					return decTruncated // a fragment is only of use whole
+				}
+				s.v6 = true
+				s.srcRaw, s.dstRaw = b[8:24], b[24:40]
+				s.src = netip.AddrFrom16([16]byte(b[8:24]))
+				s.dst = netip.AddrFrom16([16]byte(b[24:40]))
+				s.frag = fragInfo{id: binary.BigEndian.Uint32(b[off+4:]), offset: int(fl>>3) * 8, more: fl&1 != 0, data: b[off+8 : end]}
+				return decFragment
 			}
 			next, off = b[off], off+8
 		default:
 			return decOther
 		}
 	}
+}
+
+// extHeader checks that the n bytes of an extension header at off are
+// inside the payload (end) and inside the capture; decTCP means readable.
+func extHeader(b []byte, off, end, n int) decodeResult {
+	switch {
+	case off+n > end:
+		return decOther
+	case off+n > len(b):
+		return decTruncated
+	}
+	return decTCP
 }
 
 // tcpPart checks the TCP header of the captured part b of a segment whose

@@ -42,35 +42,57 @@ type frameCtx struct {
 	full int    // payload bytes on the wire (the rest was cut by the snaplen)
 	lt   layers.LinkType
 	data []byte // raw frame copy when Config.KeepFrames
+	// clock is the engine clock at this frame: what reassembly sees as the
+	// frame's time, so a timestamp jump cannot age every connection at once.
+	clock time.Time
+	held  bool // reassembly queued its data out of order (see orderer)
 }
 
-func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+// GetCaptureInfo is what reassembly stores with the frame's bytes: the
+// engine clock as the time, and c itself in AncillaryData.
+func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo {
+	ci := c.ci
+	ci.Timestamp = c.clock
+	return ci
+}
 
 // engine turns frames into events. It is single-goroutine by design, so
 // events come out in capture order.
 type engine struct {
-	cfg      Config
-	fn       func(*Event) error
-	err      error // first callback error: stops everything
-	stats    Stats
-	ports    [1024]uint64 // bit set of MQTT ports
-	asm      *reassembly.Assembler
-	frameNo  int
-	now      time.Time
-	nextTick time.Time
-	buffered int // bytes held by framers (see MaxBuffered)
-	cur      *frameCtx
-	curSrc   netip.AddrPort
-	curDst   netip.AddrPort
-	seg      segment
-	tcp      layers.TCP
-	pad      []byte
-	ev       Event
-	spare    [][]byte // large packet buffers between uses (see framer.grow)
+	cfg     Config
+	fn      func(*Event) error
+	err     error // first callback error: stops everything
+	stats   Stats
+	ports   [1024]uint64 // bit set of MQTT ports
+	asm     *reassembly.Assembler
+	frameNo int
+	now     time.Time // timestamp of the current frame, as recorded
+	// clock is the engine clock: monotone, one step per frame of at most
+	// clockStep (see advance). Flush decisions use it, never now.
+	clock     time.Time
+	lastTS    time.Time
+	clockStep time.Duration
+	nextTick  time.Time
+	nextIdle  time.Time
+	conns     connTable
+	frags     defrag
+	tails     tails
+	order     orderer
+	inFlush   int
+	evicting  bool
+	buffered  int // bytes held by framers (see MaxBuffered)
+	cur       *frameCtx
+	curSrc    netip.AddrPort
+	curDst    netip.AddrPort
+	seg       segment
+	tcp       layers.TCP
+	pad       []byte
+	ev        Event
+	spare     [][]byte // large packet buffers between uses (see framer.grow)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
-	e := &engine{cfg: cfg.withDefaults(), fn: fn}
+	e := &engine{cfg: cfg.withDefaults(), fn: fn, clockStep: maxClockStep}
 	for _, p := range e.cfg.Ports {
 		e.ports[p/64] |= 1 << (p % 64)
 	}
@@ -105,10 +127,14 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			break
 		}
 		if !supportedLink(lt) {
-			readErr = unsupportedLinkError(lt)
-			break
+			// A pcapng interface of a link type we cannot decode: its
+			// frames are counted (and numbered), the others still read.
+			e.frameNo++
+			e.stats.Frames++
+			e.stats.UnsupportedLink++
+			continue
 		}
-		if e.stats.Frames == 0 { // pcapng: known only once a packet names its interface
+		if e.stats.Frames == e.stats.UnsupportedLink { // pcapng: known only once a packet names its interface
 			e.stats.LinkType = lt
 		}
 		e.handle(data, ci, lt)
@@ -116,7 +142,7 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			return e.err
 		}
 	}
-	e.asm.FlushAll()
+	e.flushAllInOrder()
 	if e.err != nil {
 		return e.err
 	}
@@ -132,10 +158,18 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 	}
 	e.stats.LastTime = ci.Timestamp
 	e.now = ci.Timestamp
-	defer e.tick(ci.Timestamp)
+	e.advance(ci.Timestamp)
+	defer e.afterFrame()
 
 	s := &e.seg
-	switch decodeFrame(lt, data, s) {
+	r := decodeFrame(lt, data, s)
+	if r == decFragment {
+		r = e.defragment(s)
+		if r == decFragment {
+			return // waits for the rest of its datagram
+		}
+	}
+	switch r {
 	case decOther:
 		e.stats.NonTCP++
 		return
@@ -153,7 +187,7 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 		return
 	}
 	hl := int(e.tcp.DataOffset) * 4
-	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt}
+	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt, clock: e.clock}
 	if e.tcp.SYN {
 		c.seq++
 	}
@@ -183,16 +217,28 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 	e.asm.AssembleWithContext(gopacket.NewFlow(et, s.srcRaw, s.dstRaw), &e.tcp, c)
 }
 
-// tick flushes, by capture time, out-of-order data that waited GapWait for
-// a missing segment and connections idle for IdleFlush, so memory stays flat.
-func (e *engine) tick(ts time.Time) {
-	if e.err != nil || !ts.After(e.nextTick) {
-		return
+// defragment adds the fragment in s to its datagram; once complete, s
+// holds the datagram's TCP segment.
+func (e *engine) defragment(s *segment) decodeResult {
+	if e.frags.byKey == nil {
+		e.frags = newDefrag(e.cfg.MaxBuffered / 4)
 	}
-	if !e.nextTick.IsZero() {
-		e.asm.FlushWithOptions(reassembly.FlushOptions{T: ts.Add(-e.cfg.GapWait), TC: ts.Add(-e.cfg.IdleFlush)})
+	k := fragKey{v6: s.v6, id: s.frag.id}
+	copy(k.src[:], s.srcRaw)
+	copy(k.dst[:], s.dstRaw)
+	dg := e.frags.add(k, s.frag, e.clock, &e.stats)
+	if dg == nil {
+		return decFragment
 	}
-	e.nextTick = ts.Add(flushEvery)
+	return tcpPart(dg, len(dg), s)
+}
+
+// afterFrame runs the flushes a frame may make due and delivers the
+// events that are in order.
+func (e *engine) afterFrame() {
+	e.tick()
+	e.evict()
+	e.releasePending(false)
 }
 
 // deliver hands ev to the callback unless an earlier one failed.
@@ -206,6 +252,10 @@ func (e *engine) deliver(ev *Event) {
 	case EventGap:
 		e.stats.Gaps++
 	}
+	if !e.direct() {
+		e.queue(ev)
+		return
+	}
 	e.err = e.fn(ev)
 }
 
@@ -214,10 +264,11 @@ type factory struct{ e *engine }
 
 func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
 	e := f.e
-	s := &stream{e: e, index: e.stats.Connections}
+	s := &stream{e: e, index: e.stats.Connections, syn: tcp.SYN}
 	e.stats.Connections++
 	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
 	toServer := e.isPort(dp) && (!e.isPort(sp) || dp <= sp)
 	s.init(toServer, e.curSrc, e.curDst)
+	e.addConn(s)
 	return s
 }

@@ -35,7 +35,7 @@ const (
 // for every event, in capture order. Errors name the file.
 func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) error) (Stats, error) {
 	if path == "-" {
-		st, err := ReadFrom(ctx, os.Stdin, cfg, fn)
+		st, err := ReadFrom(ctx, cancellable(ctx, os.Stdin), cfg, fn)
 		if err != nil {
 			return st, fmt.Errorf("standard input: %w", err)
 		}
@@ -54,7 +54,7 @@ func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) erro
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return Stats{}, fmt.Errorf("%s is a directory, not a capture file", path)
 	}
-	st, err := ReadFrom(ctx, f, cfg, fn)
+	st, err := ReadFrom(ctx, cancellable(ctx, f), cfg, fn)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", path, err)
 	}
@@ -71,6 +71,9 @@ func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) erro
 func ReadFrom(ctx context.Context, r io.Reader, cfg Config, fn func(*Event) error) (Stats, error) {
 	src, err := openSource(r)
 	if err != nil {
+		if ctx.Err() != nil { // stopped before the header came
+			return Stats{Interrupted: true}, nil
+		}
 		return Stats{}, err
 	}
 	e := newEngine(cfg, fn)
@@ -141,6 +144,7 @@ func openSource(r io.Reader) (*fileSource, error) {
 			return nil, unsupportedLinkError(s.pcap.LinkType())
 		}
 	case magicPcapng:
+		s.br = bufio.NewReaderSize(newNgFixer(count), 1<<16)
 		s.ng, err = pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
 			return nil, fmt.Errorf("pcapng header: %w", err)

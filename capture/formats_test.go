@@ -245,3 +245,66 @@ func TestGzipCapture(t *testing.T) {
 	evs, _ := mustRead(t, z.Bytes(), Config{})
 	wantSession(t, evs)
 }
+
+// TestPcapngUnsupportedInterfaceSkipped: frames of an interface with a link
+// type we cannot decode are counted and skipped; the others are read.
+func TestPcapngUnsupportedInterfaceSkipped(t *testing.T) {
+	eth := build(t, pcapgen.Options{}, func(w *pcapgen.Writer) { session(w, w.Iface0(), cli, srv) })
+	r, err := pcapgo.NewReader(bytes.NewReader(eth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w, err := pcapgo.NewNgWriterInterface(&b, pcapgo.NgInterface{LinkType: layers.LinkTypeIEEE802_11, SnapLength: 65535}, pcapgo.DefaultNgWriterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ethID, err := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, SnapLength: 65535})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		// A radio frame before each Ethernet one.
+		radio := ci
+		radio.InterfaceIndex, radio.CaptureLength, radio.Length = 0, 24, 24
+		if err := w.WritePacket(radio, make([]byte, 24)); err != nil {
+			t.Fatal(err)
+		}
+		ci.InterfaceIndex = ethID
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+		frames++
+	}
+	w.Flush()
+	evs, st := mustRead(t, b.Bytes(), Config{})
+	wantSession(t, evs)
+	if st.UnsupportedLink != frames || st.Frames != 2*frames {
+		t.Errorf("UnsupportedLink %d, Frames %d; want %d and %d", st.UnsupportedLink, st.Frames, frames, 2*frames)
+	}
+	if p := kinds(evs, EventPacket); len(p) > 0 && p[0].Frame%2 != 0 {
+		t.Errorf("first packet in frame %d: radio frames must be numbered too", p[0].Frame)
+	}
+	if st.LinkType != layers.LinkTypeEthernet {
+		t.Errorf("LinkType %v, want Ethernet (the first decodable interface)", st.LinkType)
+	}
+}
+
+// TestPcapngExtremeTimestampResolution: an interface claiming 10^-100 s
+// timestamps is still read (pcapgo refuses the file).
+func TestPcapngExtremeTimestampResolution(t *testing.T) {
+	capture := build(t, pcapgen.Options{Format: pcapgen.PCAPNG}, func(w *pcapgen.Writer) { session(w, w.Iface0(), cli, srv) })
+	// pcapgo writes if_tsresol (code 9, length 1) = 9 in the IDB.
+	i := bytes.Index(capture, []byte{9, 0, 1, 0, 9})
+	if i < 0 {
+		t.Fatal("no if_tsresol option in the generated file")
+	}
+	capture[i+4] = 100
+	evs, _ := mustRead(t, capture, Config{})
+	wantSession(t, evs)
+}

@@ -300,7 +300,7 @@ func (f *framer) emit(data []byte, c *frameCtx, partial bool, total int) {
 
 // fill0 sets the fields every event of this direction shares.
 func (f *framer) fill0(ev *Event, c *frameCtx) {
-	ev.Stream, ev.Dir, ev.Src, ev.Dst = f.s.index, f.dir, f.src, f.dst
+	ev.Stream, ev.Dir, ev.Src, ev.Dst, ev.SYN = f.s.index, f.dir, f.src, f.dst, f.s.syn
 	if c == nil {
 		c = f.s.e.ctxAt(nil, 0, 0)
 	}

@@ -172,9 +172,12 @@ func TestPcapWriterRoundTrip(t *testing.T) {
 			}
 		}
 		want = append(want, append([]byte(nil), ev.Data...))
-		return pw.WriteFrames(ev.Frames)
+		return pw.WriteEvent(ev)
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	r, err := pcapgo.NewReader(bytes.NewReader(out.Bytes()))
@@ -196,7 +199,7 @@ func TestPcapWriterRoundTrip(t *testing.T) {
 	if _, err := NewPcapWriter(&out, 1, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&PcapWriter{written: map[int]bool{}, link: 1}).WriteFrames([]FrameRef{{Number: 1, LinkType: 1}}); err == nil {
+	if err := (&PcapWriter{last: map[streamDir]int{}, link: 1}).WriteEvent(&Event{Frames: []FrameRef{{Number: 1, LinkType: 1}}}); err == nil {
 		t.Error("a frame without data must be an error")
 	}
 }

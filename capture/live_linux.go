@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -38,10 +39,11 @@ type Live struct {
 // an unknown name lists the interfaces that exist.
 func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {
 	cfg = cfg.withDefaults()
-	if _, err := net.InterfaceByName(iface); err != nil {
+	ifc, err := net.InterfaceByName(iface)
+	if err != nil {
 		return nil, unknownInterface(iface)
 	}
-	filter, err := portFilter(cfg.Ports)
+	filter, err := portFilter(cfg.Ports, ifc.Flags&net.FlagLoopback != 0)
 	if err != nil {
 		return nil, fmt.Errorf("capturing on %s: %w", iface, err)
 	}
@@ -84,14 +86,26 @@ func isPermission(err error) bool {
 // drop count.
 func (l *Live) Run(ctx context.Context, fn func(*Event) error) (Stats, error) {
 	e := newEngine(l.cfg, fn)
+	e.clockStep = liveClockStep
 	e.stats.LinkType, e.stats.Snaplen = layers.LinkTypeEthernet, l.snaplen
-	// A blocked read only ends when the socket closes.
-	stop := context.AfterFunc(ctx, func() { l.Close() })
+	// On cancellation the frames already queued in the kernel are still
+	// read (as tcpdump does); then the socket closes, which is the only
+	// thing that ends a blocked read.
+	runCtx, endRun := context.WithCancel(context.Background())
+	defer endRun()
+	stop := context.AfterFunc(ctx, func() {
+		l.drain(maxDrain)
+		endRun()
+		l.Close()
+	})
 	defer stop()
-	err := e.run(ctx, liveSource{l})
+	err := e.run(runCtx, liveSource{l})
+	if ctx.Err() != nil {
+		e.stats.Interrupted = true
+	}
 	l.collectStats()
 	l.mu.Lock()
-	e.stats.Dropped = l.dropped
+	e.stats.Dropped, e.stats.Received = l.dropped, l.seen
 	l.mu.Unlock()
 	if err != nil {
 		return e.stats, fmt.Errorf("capturing on %s: %w", l.iface, err)
@@ -125,6 +139,28 @@ func (l *Live) Close() error {
 		return fmt.Errorf("close capture on %s: %w", l.iface, err)
 	}
 	return nil
+}
+
+// maxDrain bounds how long a cancelled capture goes on reading what the
+// kernel had queued (a second Ctrl-C ends the process at once).
+const maxDrain = 5 * time.Second
+
+// drain waits until the kernel queue of the socket is empty (the reader
+// goroutine empties it), for at most d.
+func (l *Live) drain(d time.Duration) {
+	end := time.Now().Add(d)
+	for empty := 0; empty < 3 && time.Now().Before(end); {
+		n, err := queuedBytes(l.h)
+		if err != nil {
+			return
+		}
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 type liveSource struct{ l *Live }

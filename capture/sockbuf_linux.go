@@ -60,3 +60,23 @@ func receiveBuffer(h *pcapgo.EthernetHandle) (int, error) {
 	}
 	return n, gerr
 }
+
+// queuedBytes is the size of the next frame waiting in the socket's kernel
+// queue (SIOCINQ on a packet socket), 0 when it is empty.
+func queuedBytes(h *pcapgo.EthernetHandle) (int, error) {
+	f := reflect.ValueOf(h).Elem().FieldByName("file")
+	if !f.IsValid() || f.Type() != reflect.TypeOf((*os.File)(nil)) || f.IsNil() {
+		return 0, fmt.Errorf("pcapgo.EthernetHandle has no socket file")
+	}
+	file := (*os.File)(unsafe.Pointer(f.Pointer()))
+	rc, err := file.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { n, ierr = unix.IoctlGetInt(int(fd), unix.SIOCINQ) }); err != nil {
+		return 0, err
+	}
+	return n, ierr
+}

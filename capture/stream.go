@@ -21,6 +21,9 @@ type stream struct {
 	closed bool
 	// who sent the first FIN and the first RST (DirUnknown: none), for EventClose
 	finBy, rstBy dissect.Direction
+	ent    *connEntry  // its place in the engine's connection table
+	syn    bool        // its first segment was a SYN: a new connection
+	ends   [2]dirState // per direction, for the notes of tail.go
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
@@ -34,7 +37,11 @@ func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
 
 // Accept takes every segment and starts a direction at its first segment
 // even without a SYN (a capture begun mid-connection).
-func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
+func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	if c, ok := ac.(*frameCtx); ok {
+		s.e.seen(s, tcp, nextSeq, c)
+		s.e.checkSegment(s, tcp, dir, nextSeq, c)
+	}
 	if s.closed {
 		return false
 	}
@@ -62,10 +69,11 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		return
 	}
 	flowDir, start, end, skip := sg.Info()
-	f := &s.dirs[0]
+	di := 0
 	if flowDir == reassembly.TCPDirServerToClient {
-		f = &s.dirs[1]
+		di = 1
 	}
+	f := &s.dirs[di]
 	avail, _ := sg.Lengths()
 	var data []byte
 	if avail > 0 {
@@ -75,6 +83,7 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		f.started = true
 		c := e.ctxAt(sg, 0, avail)
 		f.pos = c.seq
+		s.ends[di].base = c.seq
 		if !start {
 			f.syncing, f.midStream = true, true
 		}
@@ -90,6 +99,7 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	s0 := f.pos + uint32(int32(skip))
 	for off := from; off < avail && e.err == nil; {
 		c := e.ctxAt(sg, off, avail)
+		c.held = false
 		rel := int(int32(s0 + uint32(off) - c.seq))
 		if rel < 0 || rel >= c.full {
 			// The byte is not where its frame says: attribute it anyway.
@@ -107,9 +117,13 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 		}
 		off = runEnd
 	}
+	if avail > from {
+		e.keepTail(f, s0+uint32(from), data[from:avail])
+	}
 	f.pos = s0 + uint32(avail)
 	if end {
 		f.finish()
+		s.ends[di].ended, s.ends[di].endSeq = true, f.pos
 	}
 }
 
@@ -121,6 +135,7 @@ func (s *stream) ReassemblyComplete(reassembly.AssemblerContext) bool {
 		return false
 	}
 	s.closed = true
+	s.e.forgetTails(s)
 	s.dirs[0].finish()
 	s.dirs[1].finish()
 	e := s.e
@@ -129,7 +144,7 @@ func (s *stream) ReassemblyComplete(reassembly.AssemblerContext) bool {
 		f = &s.dirs[1]
 	}
 	e.ev = Event{Kind: EventClose, Stream: s.index, Dir: f.dir, Src: f.src, Dst: f.dst, Frame: e.frameNo, Time: e.now,
-		FinBy: s.finBy, RstBy: s.rstBy}
+		FinBy: s.finBy, RstBy: s.rstBy, SYN: s.syn}
 	e.deliver(&e.ev)
 	return false
 }

@@ -178,7 +178,12 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 	}
 	c := pl.sessions[ev.Stream]
 	if c == nil {
+		// A connection that began with a SYN is a new TCP connection even
+		// on the addresses of a closed one: a new session, nothing resumed.
 		c = pl.parked.take(keyOf(ev))
+		if ev.SYN {
+			c = nil
+		}
 		if c == nil {
 			c = &Conn{sess: dissect.NewSession(pl.cfg.Version), Start: ev.Time}
 			k := keyOf(ev)

@@ -106,7 +106,13 @@ type Counts struct {
 	Truncated   int // frames cut by the snaplen
 	Live        bool
 	Dropped     int // live: frames the kernel dropped
+	Received    int // live: frames the kernel filter passed
 	Unwritten   int // -w: frames of another link type not written
+	Evicted     int // connections closed early by the --max-conns cap
+	Unsupported int // frames of pcapng interfaces of an unsupported link type
+	WrittenLate int // -w: frames written out of order (reorder window full)
+	FragDropped int // IP datagrams whose fragments were given up
+	FragOverlap int // IP datagrams with fragments overlapping with different bytes
 	// Quiet: nothing was shown (-q), so the line counts what was decoded
 	// (and, with filters, how many of those matched).
 	Quiet bool
@@ -136,8 +142,23 @@ func WriteCounts(w io.Writer, c Counts) error {
 	if c.Truncated > 0 {
 		fmt.Fprintf(&b, ", %d frames truncated by snaplen", c.Truncated)
 	}
+	if c.Evicted > 0 {
+		fmt.Fprintf(&b, ", %d connections evicted (--max-conns)", c.Evicted)
+	}
+	if c.Unsupported > 0 {
+		fmt.Fprintf(&b, ", %d frames of an unsupported link type skipped", c.Unsupported)
+	}
+	if c.FragDropped > 0 {
+		fmt.Fprintf(&b, ", %d fragmented datagrams incomplete", c.FragDropped)
+	}
+	if c.FragOverlap > 0 {
+		fmt.Fprintf(&b, ", %d fragmented datagrams with conflicting overlaps (first bytes kept)", c.FragOverlap)
+	}
 	if c.Live {
-		fmt.Fprintf(&b, ", %d dropped by kernel", c.Dropped)
+		fmt.Fprintf(&b, ", %d received by filter, %d dropped by kernel", c.Received, c.Dropped)
+	}
+	if c.WrittenLate > 0 {
+		fmt.Fprintf(&b, ", %d frames written out of order (-w reorder window full)", c.WrittenLate)
 	}
 	if c.Unwritten > 0 {
 		fmt.Fprintf(&b, ", %d frames of another link type not written", c.Unwritten)

@@ -31,6 +31,7 @@ type captureOpts struct {
 	snaplen     int
 	maxPacket   int
 	maxBuffered int
+	maxConns    int
 	idle        time.Duration
 	bufferKiB   int
 	disp        displayOpts
@@ -112,6 +113,7 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
+	fs.IntVar(&o.maxConns, "max-conns", capture.DefaultMaxConns, "TCP connections tracked at once; past it the least recently active are closed (counted as evicted)")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
 	fs.Usage = func() { writeHelp(sys.out, o.mode.command(), fs) }
 	return fs
@@ -178,10 +180,13 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	sysOut.out = out
 	r := &runner{opts: o, sys: sysOut, out: out, mermaid: mermaid}
 	if o.write != "" {
-		f, err := os.Create(o.write)
+		// Written beside the target and renamed at the end, so a run that
+		// cannot read its input leaves an existing file alone.
+		f, err := createTemp(o.write)
 		if err != nil {
-			return fmt.Errorf("cannot create %s: %w", o.write, unwrapPath(err))
+			return err
 		}
+		defer os.Remove(f.Name()) // after the rename: nothing left to remove
 		defer f.Close()
 		r.wfile = f
 		cfg.KeepFrames = true
@@ -223,7 +228,7 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 				runErr = consErr
 			}
 		} else {
-			st, runErr = capture.ReadFile(ctx, o.read, cfg, r.stage.Event)
+			st, runErr = capture.ReadFile(ctx, o.read, cfg, r.event)
 		}
 	} else {
 		st, runErr = r.live(ctx, cfg)
@@ -242,13 +247,13 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	if err := out.Flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
+	if r.wfile != nil {
+		if err := r.finishWrite(runErr == nil || st.Frames > 0, st.LinkType); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	if runErr == nil || st.Frames > 0 {
 		r.endOfRun(st)
-	}
-	if r.wfile != nil {
-		if err := r.wfile.Close(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("write %s: %w", o.write, err)
-		}
 	}
 	return runErr
 }
@@ -291,13 +296,14 @@ func (o *captureOpts) config() (capture.Config, error) {
 	if o.snaplen <= 0 || o.snaplen > 262144 {
 		return cfg, usagef("--snaplen %d: want 1-262144", o.snaplen)
 	}
-	if o.maxPacket <= 0 || o.maxBuffered <= 0 {
-		return cfg, usagef("--max-packet and --max-buffered must be positive")
+	if o.maxPacket <= 0 || o.maxBuffered <= 0 || o.maxConns <= 0 {
+		return cfg, usagef("--max-packet, --max-buffered and --max-conns must be positive")
 	}
 	if o.bufferKiB <= 0 || o.bufferKiB > 1<<20 {
 		return cfg, usagef("--buffer-size %d: want 1-1048576 KiB", o.bufferKiB)
 	}
 	cfg.MaxPacket, cfg.MaxBuffered, cfg.IdleFlush = o.maxPacket, o.maxBuffered, o.idle
+	cfg.MaxConns = o.maxConns
 	cfg.BufferSize = o.bufferKiB << 10
 	return cfg, nil
 }
@@ -334,6 +340,15 @@ type runner struct {
 	shownN  int
 }
 
+// event hands a capture event to the connection stage; -w forgets the
+// frames it keeps for a connection once it closes.
+func (r *runner) event(ev *capture.Event) error {
+	if ev.Kind == capture.EventClose && r.w != nil {
+		r.w.Forget(ev.Stream)
+	}
+	return r.stage.Event(ev)
+}
+
 // shown runs after each shown packet is drawn: -w, flushing, -c.
 func (r *runner) shown(ev *capture.Event) error {
 	if r.wfile != nil {
@@ -366,7 +381,7 @@ func (r *runner) live(ctx context.Context, cfg capture.Config) (capture.Stats, e
 	}
 	fmt.Fprintf(r.sys.err, "listening on %s, MQTT on tcp port %s, snapshot length %d bytes\n",
 		r.opts.iface, strings.Join(ports, ","), r.opts.snaplen)
-	return l.Run(ctx, r.stage.Event)
+	return l.Run(ctx, r.event)
 }
 
 // endOfRun prints the counts on stderr, like tcpdump.
@@ -374,12 +389,13 @@ func (r *runner) endOfRun(st capture.Stats) {
 	c := r.stage.Counts()
 	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
 		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
-		Live: r.opts.iface != "", Dropped: st.Dropped, Quiet: r.opts.quiet}
+		Live: r.opts.iface != "", Dropped: st.Dropped, Received: st.Received, Quiet: r.opts.quiet, Evicted: st.Evicted, Unsupported: st.UnsupportedLink,
+		FragDropped: st.FragDropped, FragOverlap: st.FragOverlap}
 	if st.Interrupted && isTerminalWriter(r.sys.err) {
 		fmt.Fprintln(r.sys.err) // after the terminal's ^C, as tcpdump does
 	}
 	if r.w != nil {
-		rc.Unwritten = r.w.Skipped
+		rc.Unwritten, rc.WrittenLate = r.w.Skipped, r.w.Late
 	}
 	render.WriteCounts(r.sys.err, rc)
 }

@@ -55,3 +55,40 @@ func TestIdleConnectionResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestReusedAddressesNewSession: a new connection (new SYN, new sequence
+// numbers) on the addresses of a closed one starts a new MQTT session: it
+// neither resolves the old topic aliases nor matches the old --client.
+func TestReusedAddressesNewSession(t *testing.T) {
+	client := netip.MustParseAddrPort("127.0.0.1:40000")
+	server := netip.MustParseAddrPort("127.0.0.1:1883")
+	alias := mqttenc.PropU16(mqttenc.PropTopicAlias, 7)
+	data, err := pcapgen.Build(pcapgen.Options{}, func(w *pcapgen.Writer) {
+		c := w.Conn(client, server)
+		c.Handshake()
+		c.Send(pcapgen.ToServer, mqttenc.EncodeConnect(mqttenc.Connect{Version: mqttenc.V5, ClientID: "old"}))
+		c.Send(pcapgen.ToClient, mqttenc.EncodeConnack(mqttenc.Connack{Version: mqttenc.V5}))
+		c.Send(pcapgen.ToServer, mqttenc.EncodePublish(mqttenc.Publish{Version: mqttenc.V5, Topic: "old/topic", Properties: []mqttenc.Property{alias}, Payload: []byte("1")}))
+		c.Close()
+		n := w.Conn(client, server)
+		n.SetISN(0x70000000, 0x50000000)
+		n.Handshake()
+		n.Send(pcapgen.ToServer, mqttenc.EncodePublish(mqttenc.Publish{Version: mqttenc.V5, Properties: []mqttenc.Property{alias}, Payload: []byte("2")}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "reuse.pcap")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errs := runCLI(t, "", "-r", path, "--client", "old")
+	if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != 3 {
+		t.Errorf("--client old shows %d packets, want 3 (the new connection is not that client):\n%s%s", n, out, errs)
+	}
+	_, out, _ = runCLI(t, "", "-r", path)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if last := lines[len(lines)-1]; strings.Contains(last, "old/topic") {
+		t.Errorf("the new connection resolved the old topic alias: %s", last)
+	}
+}

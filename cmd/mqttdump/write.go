@@ -18,7 +18,7 @@ func (r *runner) writeFrames(ev *capture.Event) error {
 		}
 		r.w = w
 	}
-	if err := r.w.WriteFrames(ev.Frames); err != nil {
+	if err := r.w.WriteEvent(ev); err != nil {
 		return fmt.Errorf("-w %s: %w", r.opts.write, err)
 	}
 	return nil

@@ -34,6 +34,7 @@ complete -c mqttdump -n "not __fish_seen_subcommand_from $mqttdump_cmds" -l snap
 complete -c mqttdump -n "not __fish_seen_subcommand_from $mqttdump_cmds" -l buffer-size -s B -x -d 'live capture: kernel buffer in KiB (frames arriving while it is full are dropped)'
 complete -c mqttdump -n "not __fish_seen_subcommand_from $mqttdump_cmds" -l max-packet -x -d 'largest MQTT packet buffered whole'
 complete -c mqttdump -n "not __fish_seen_subcommand_from $mqttdump_cmds" -l max-buffered -x -d 'bytes buffered across all connections'
+complete -c mqttdump -n "not __fish_seen_subcommand_from $mqttdump_cmds" -l max-conns -x -d 'TCP connections tracked at once'
 complete -c mqttdump -n "not __fish_seen_subcommand_from $mqttdump_cmds" -l idle-flush -x -d 'flush connections idle this long in capture time'
 complete -c mqttdump -n "__fish_seen_subcommand_from decode" -l format -s T -x -a 'text json fields' -d 'output format: text, json (NDJSON, one object per MQTT packet) or fields (-e, as tshark)'
 complete -c mqttdump -n "__fish_seen_subcommand_from decode" -l color -x -a 'auto always never' -d 'colour: auto (only on a terminal, honours NO_COLOR), always or never'

@@ -119,6 +119,7 @@ _mqttdump() {
         '(-B --buffer-size)'{-B,--buffer-size}'[live capture\: kernel buffer in KiB (frames arriving while it is full are dropped)]:value: ' \
         '--max-packet[largest MQTT packet buffered whole]:value: ' \
         '--max-buffered[bytes buffered across all connections]:value: ' \
+        '--max-conns[TCP connections tracked at once]:value: ' \
         '--idle-flush[flush connections idle this long in capture time]:value: ' \
         '--version[print the version]' \
         '1: :{_describe command cmds}'

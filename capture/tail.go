@@ -1,0 +1,166 @@
+package capture
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+)
+
+// What reassembly drops without a word: data after a direction's FIN or
+// RST, and the second copy of bytes it already delivered. Both become
+// notes; a retransmission whose bytes differ from the first copy is how
+// TCP-level evasion works (the receiver and a monitor may each keep a
+// different copy), so it is said as a finding.
+//
+// To compare a retransmission, the last tailKeep bytes delivered are kept
+// for the tailDirs most recently active directions (retransmissions come
+// soon after the original), engine-wide: the memory does not grow with
+// the number of connections. Older bytes cannot be compared.
+
+const (
+	tailKeep = 4096
+	tailDirs = 256
+)
+
+// dirState is what a stream keeps per direction for these notes.
+type dirState struct {
+	base   uint32 // sequence number of the direction's first byte
+	ended  bool   // reassembly ended it (FIN or RST)
+	endSeq uint32 // sequence number after its last byte
+	by     string // "FIN" or "RST": the last such flag seen
+	noted  bool   // data after the end was noted once
+}
+
+// tail is one direction's last delivered bytes.
+type tail struct {
+	f   *framer
+	seq uint32 // sequence number of buf[0]
+	buf []byte
+	use int
+}
+
+type tails struct {
+	byDir map[*framer]*tail
+	use   int
+}
+
+// keepTail records bytes delivered in order to f, starting at seq.
+func (e *engine) keepTail(f *framer, seq uint32, b []byte) {
+	t := &e.tails
+	if t.byDir == nil {
+		t.byDir = map[*framer]*tail{}
+	}
+	t.use++
+	tl := t.byDir[f]
+	if tl == nil {
+		if len(t.byDir) >= tailDirs {
+			var old *tail
+			for _, c := range t.byDir {
+				if old == nil || c.use < old.use {
+					old = c
+				}
+			}
+			delete(t.byDir, old.f)
+			tl = old
+			tl.buf = tl.buf[:0]
+		} else {
+			tl = &tail{buf: make([]byte, 0, 2*tailKeep)}
+		}
+		tl.f, tl.seq = f, seq
+		t.byDir[f] = tl
+	}
+	tl.use = t.use
+	if tl.seq+uint32(len(tl.buf)) != seq || len(b) >= tailKeep {
+		tl.buf = tl.buf[:0]
+		tl.seq = seq
+		if len(b) > tailKeep {
+			tl.seq += uint32(len(b) - tailKeep)
+			b = b[len(b)-tailKeep:]
+		}
+	}
+	// Room for twice what is kept, so the kept bytes move once per
+	// tailKeep delivered, not on every segment.
+	if len(tl.buf)+len(b) > cap(tl.buf) {
+		over := len(tl.buf) + len(b) - tailKeep
+		tl.buf = append(tl.buf[:0], tl.buf[over:]...)
+		tl.seq += uint32(over)
+	}
+	tl.buf = append(tl.buf, b...)
+}
+
+// forgetTails drops the kept bytes of a closed stream.
+func (e *engine) forgetTails(s *stream) {
+	delete(e.tails.byDir, &s.dirs[0])
+	delete(e.tails.byDir, &s.dirs[1])
+}
+
+// checkSegment notes what reassembly will silently drop of this segment.
+func (e *engine) checkSegment(s *stream, tcp *layers.TCP, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, c *frameCtx) {
+	i := 0
+	if dir == reassembly.TCPDirServerToClient {
+		i = 1
+	}
+	d, f := &s.ends[i], &s.dirs[i]
+	if tcp.FIN {
+		d.by = "FIN"
+	}
+	if tcp.RST {
+		d.by = "RST"
+	}
+	n := min(c.real, len(tcp.Payload))
+	if n == 0 {
+		return
+	}
+	if d.ended && int32(tcp.Seq-d.endSeq) >= 0 {
+		if !d.noted {
+			d.noted = true
+			f.note(c, fmt.Sprintf("%d bytes after the %s in frame %d ignored: the stream had ended (later ones are not noted)", n, d.by, c.num))
+		}
+		return
+	}
+	if nextSeq == -1 || !f.started {
+		return
+	}
+	// Bytes before nextSeq were delivered already: compare what is kept.
+	seq, next := tcp.Seq, uint32(nextSeq)
+	if int32(next-seq) <= 0 {
+		return
+	}
+	tl := e.tails.byDir[f]
+	if tl == nil {
+		return
+	}
+	lo := seq
+	if int32(tl.seq-lo) > 0 {
+		lo = tl.seq
+	}
+	hi := seq + uint32(n)
+	if int32(hi-next) > 0 {
+		hi = next
+	}
+	if tEnd := tl.seq + uint32(len(tl.buf)); int32(hi-tEnd) > 0 {
+		hi = tEnd
+	}
+	if int32(hi-lo) <= 0 {
+		return
+	}
+	old := tl.buf[lo-tl.seq : hi-tl.seq]
+	cur := tcp.Payload[lo-seq : hi-seq]
+	if k := firstDiff(old, cur); k >= 0 {
+		f.note(c, fmt.Sprintf("retransmission with different bytes at stream offset %d (frame %d): kept the first copy", lo+uint32(k)-d.base, c.num))
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
