@@ -21,9 +21,9 @@ type stream struct {
 	closed bool
 	// who sent the first FIN and the first RST (DirUnknown: none), for EventClose
 	finBy, rstBy dissect.Direction
-	ent    *connEntry  // its place in the engine's connection table
-	syn    bool        // its first segment was a SYN: a new connection
-	ends   [2]dirState // per direction, for the notes of tail.go
+	ent          *connEntry  // its place in the engine's connection table
+	syn          bool        // its first segment was a SYN: a new connection
+	ends         [2]dirState // per direction, for the notes of tail.go
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
