@@ -10,6 +10,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 // Page limits for reassembly's out-of-order buffers (a page holds 1900
@@ -42,6 +44,9 @@ type frameCtx struct {
 	full int    // payload bytes on the wire (the rest was cut by the snaplen)
 	lt   layers.LinkType
 	data []byte // raw frame copy when Config.KeepFrames
+	// payOff is where the TCP payload starts in the raw frame (-1 when
+	// the segment was rebuilt, e.g. from IP fragments).
+	payOff int
 }
 
 func (c *frameCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
@@ -58,7 +63,9 @@ type engine struct {
 	frameNo  int
 	now      time.Time
 	nextTick time.Time
-	buffered int // bytes held by framers (see MaxBuffered)
+	buffered int        // bytes held for connections, charged by capacity (see MaxBuffered)
+	open     int        // connections not yet complete (spares are freed when none is)
+	frames   []FrameRef // reused for Event.Frames
 	cur      *frameCtx
 	curSrc   netip.AddrPort
 	curDst   netip.AddrPort
@@ -66,7 +73,7 @@ type engine struct {
 	tcp      layers.TCP
 	pad      []byte
 	ev       Event
-	spare    [][]byte // large packet buffers between uses (see framer.grow)
+	spare    [][]byte // packet buffers between uses (see memory)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
@@ -143,17 +150,15 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 		e.stats.Truncated++
 		return
 	}
+	// Every TCP connection is looked at: MQTT is found by content on any
+	// port, and a connection found not to be MQTT is dropped by its stream.
 	sp, dp := binary.BigEndian.Uint16(s.tcp[0:]), binary.BigEndian.Uint16(s.tcp[2:])
-	if !e.isPort(sp) && !e.isPort(dp) {
-		e.stats.OtherTCP++
-		return
-	}
 	if err := e.tcp.DecodeFromBytes(s.tcp, gopacket.NilDecodeFeedback); err != nil {
 		e.stats.NonTCP++
 		return
 	}
 	hl := int(e.tcp.DataOffset) * 4
-	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt}
+	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt, payOff: payloadOffset(data, s.tcp, hl)}
 	if e.tcp.SYN {
 		c.seq++
 	}
@@ -214,10 +219,30 @@ type factory struct{ e *engine }
 
 func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
 	e := f.e
-	s := &stream{e: e, index: e.stats.Connections}
-	e.stats.Connections++
+	s := &stream{e: e, index: -1, open: true}
+	e.open++
 	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	mqttPort := e.isPort(sp) || e.isPort(dp)
 	toServer := e.isPort(dp) && (!e.isPort(sp) || dp <= sp)
+	if !mqttPort {
+		// No port says which side is the server: the SYN's sender is the client.
+		toServer = !tcp.SYN || !tcp.ACK
+	}
 	s.init(toServer, e.curSrc, e.curDst)
+	if mqttPort {
+		s.number() // named even if it turns out not to be MQTT
+	}
+	s.chain = transport.New(transport.Config{MQTTPort: mqttPort, MaxPacket: e.cfg.MaxPacket, Budget: e.cfg.MaxBuffered,
+		Mem: memory{e}, Sink: s.deliver, Decided: s.decided})
 	return s
+}
+
+// payloadOffset is where the TCP payload (after a header of hl bytes)
+// starts in frame, or -1 when tcp does not lie inside frame.
+func payloadOffset(frame, tcp []byte, hl int) int {
+	off := cap(frame) - cap(tcp)
+	if off < 0 || off >= len(frame) || len(tcp) == 0 || &frame[off] != &tcp[0] {
+		return -1
+	}
+	return off + hl
 }
