@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 // Options decide how a Printer draws.
@@ -28,6 +30,10 @@ type Meta struct {
 	Rel      time.Duration // since the first frame of the capture
 	Src, Dst string        // "127.0.0.1:52514", "[::1]:1883"
 	Stream   int           // connection index, 0-based, in order of first sight
+	// Transport says how the connection carries MQTT; nil or plain TCP
+	// draws nothing extra (see transport.go).
+	Transport *transport.Info
+	WebSocket *transport.MessageInfo // the message that carried the packet, if any
 }
 
 // paint is one colour as the escape sequences around a text, worked out

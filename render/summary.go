@@ -29,6 +29,7 @@ func appendMetaPrefix(dst []byte, m *Meta) []byte {
 	dst = appendEscaped(dst, m.Src)
 	dst = append(dst, " -> "...)
 	dst = appendEscaped(dst, m.Dst)
+	dst = appendTransportMarker(dst, m)
 	return append(dst, ' ')
 }
 

@@ -56,7 +56,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
-	fs.StringSliceVarP(&o.ports, "port", "p", []string{"1883"}, "MQTT TCP port(s): repeat or comma-separate")
+	fs.StringSliceVarP(&o.ports, "port", "p", nil, "more MQTT TCP ports besides 1883 and 8883: repeat or comma-separate (files find MQTT on any port by content)")
 	fs.BoolVarP(&o.verbose, "verbose", "V", false, "print the annotated byte-by-byte breakdown under each summary line")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
 	fs.StringVarP(&o.write, "write", "w", "", "write the frames that carried the shown MQTT packets to a pcap FILE")
@@ -315,7 +315,7 @@ func (pl *pipeline) meta(ev *capture.Event, cs *connState) *render.Meta {
 		a[0], a[1] = ev.Src.String(), ev.Dst.String()
 	}
 	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: a[0], Dst: a[1], Stream: ev.Stream}
+		Src: a[0], Dst: a[1], Stream: ev.Stream, Transport: ev.Transport, WebSocket: ev.WebSocket}
 	return &pl.m
 }
 
@@ -329,6 +329,9 @@ func (pl *pipeline) render(p *dissect.Packet, ev *capture.Event, cs *connState) 
 		err = pl.pr.JSON(p, m)
 	} else {
 		err = pl.pr.Summary(p, m)
+		if err == nil && pl.opts.verbose {
+			err = pl.pr.TransportLine(m)
+		}
 		if err == nil && pl.opts.verbose {
 			err = pl.pr.Breakdown(p)
 		}
@@ -395,8 +398,9 @@ func (pl *pipeline) live(ctx context.Context, cfg capture.Config) (capture.Stats
 	if l.Warning != "" {
 		fmt.Fprintf(pl.sys.err, "mqttdump: warning: %s\n", l.Warning)
 	}
-	ports := make([]string, len(cfg.Ports))
-	for i, p := range cfg.Ports {
+	all := cfg.MQTTPorts()
+	ports := make([]string, len(all))
+	for i, p := range all {
 		ports[i] = strconv.Itoa(int(p))
 	}
 	fmt.Fprintf(pl.sys.err, "listening on %s, MQTT on tcp port %s, snapshot length %d bytes\n",
@@ -412,6 +416,12 @@ func (pl *pipeline) endOfRun(st capture.Stats) {
 		fmt.Fprintf(&b, " (of %d)", pl.total)
 	}
 	fmt.Fprintf(&b, ", %s, %s, %d malformed", plural(st.Connections, "connection"), plural(pl.gaps, "gap"), pl.malformed)
+	if st.NotMQTT > 0 {
+		fmt.Fprintf(&b, ", %d not MQTT", st.NotMQTT)
+	}
+	if st.Encrypted > 0 {
+		fmt.Fprintf(&b, ", %d TLS not decrypted", st.Encrypted)
+	}
 	if st.Oversize > 0 {
 		fmt.Fprintf(&b, ", %d oversize skipped", st.Oversize)
 	}
