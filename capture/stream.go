@@ -159,12 +159,9 @@ func (s *stream) settle() {
 	if e.buffered > e.cfg.MaxBuffered && s.chain.Active() {
 		s.chain.Shed()
 	}
-	low := s.chain.Low()
-	if !s.chain.Active() {
-		low = transport.NoLow
-	}
 	for i := range s.dirs {
-		s.dirs[i].dropBelow(e, low)
+		d := &s.dirs[i]
+		d.dropBelow(e, s.chain.Low(d.tdir))
 	}
 }
 

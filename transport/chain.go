@@ -38,7 +38,7 @@ type layer interface {
 	end(d Dir) // the direction ended (FIN or RST)
 	shed()     // the budget is exhausted: give up what is held
 	finish()
-	low() int64
+	low(d Dir) int64
 	buffered() int
 }
 
@@ -47,7 +47,7 @@ type layer interface {
 // it down to MQTT packets.
 type Chain struct {
 	cfg     Config
-	info    Info
+	info    *Info // replaced, never changed, once handed out (events outlive their callback)
 	outcome Outcome
 	mid     [2]bool // the direction was picked up mid-connection
 	top     *router
@@ -59,14 +59,41 @@ func New(cfg Config) *Chain {
 	if cfg.Mem == nil {
 		cfg.Mem = HeapMemory{}
 	}
-	c := &Chain{cfg: cfg}
-	c.info.Chain = "tcp"
+	c := &Chain{cfg: cfg, info: &Info{Chain: "tcp"}}
 	c.top = &router{c: c, outer: true}
 	return c
 }
 
-// Info is the connection's description; the same pointer for its life.
-func (c *Chain) Info() *Info { return &c.info }
+// Info is the connection's description so far. It is never changed once
+// handed out: when a handshake tells more, the chain makes a new one.
+func (c *Chain) Info() *Info { return c.info }
+
+// setChain names the layers.
+func (c *Chain) setChain(name string) {
+	if c.info.Chain != name {
+		n := *c.info
+		n.Chain = name
+		c.info = &n
+	}
+}
+
+// setTLS records what the TLS handshake said.
+func (c *Chain) setTLS(t TLSInfo) {
+	if c.info.TLS == nil || *c.info.TLS != t {
+		n := *c.info
+		n.TLS = &t
+		c.info = &n
+	}
+}
+
+// setWebSocket records what the HTTP Upgrade said.
+func (c *Chain) setWebSocket(w WebSocketInfo) {
+	if c.info.WebSocket == nil || *c.info.WebSocket != w {
+		n := *c.info
+		n.WebSocket = &w
+		c.info = &n
+	}
+}
 
 // Outcome says what the connection turned out to be so far.
 func (c *Chain) Outcome() Outcome { return c.outcome }
@@ -125,13 +152,13 @@ func (c *Chain) Close() {
 	c.done = true
 }
 
-// Low is the lowest stream offset of either direction a layer still holds
-// bytes of (NoLow when none): stream bytes below it are not needed again.
-func (c *Chain) Low() int64 {
-	if c.done {
+// Low is the lowest stream offset of direction d a layer still holds bytes
+// of (NoLow when none): stream bytes below it are not needed again.
+func (c *Chain) Low(d Dir) int64 {
+	if c.done || !c.Active() {
 		return NoLow
 	}
-	return c.top.low()
+	return c.top.low(d & 1)
 }
 
 // Buffered is the bytes the layers hold outside Mem (their own buffers).
@@ -318,17 +345,14 @@ func (r *router) finish() {
 	}
 }
 
-func (r *router) low() int64 {
+func (r *router) low(d Dir) int64 {
 	if r.next != nil {
-		return r.next.low()
+		return r.next.low(d)
 	}
-	low := NoLow
-	for i := range r.hold {
-		if h := &r.hold[i]; len(h.b) > 0 && len(h.spans) > 0 {
-			low = min(low, h.spans[0].From)
-		}
+	if h := &r.hold[d]; len(h.b) > 0 && len(h.spans) > 0 {
+		return h.spans[0].From
 	}
-	return low
+	return NoLow
 }
 
 func (r *router) buffered() int {
@@ -477,7 +501,7 @@ func (fs *framers) gap(d Dir, n int)                  { fs.f[d].Gap(n) }
 func (fs *framers) end(d Dir)                         { fs.f[d].Finish() }
 func (fs *framers) shed()                             { fs.f[0].Shed(); fs.f[1].Shed() }
 func (fs *framers) finish()                           { fs.f[0].Finish(); fs.f[1].Finish() }
-func (fs *framers) low() int64                        { return min(fs.f[0].Low(), fs.f[1].Low()) }
+func (fs *framers) low(d Dir) int64                   { return fs.f[d].Low() }
 func (fs *framers) buffered() int                     { return 0 }
 
 // describeTLS is the text naming a TLS connection in notes and headers:

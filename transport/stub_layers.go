@@ -1,3 +1,5 @@
+//go:build !chainlayers
+
 package transport
 
 // Placeholders until the websocket and tlsdec layers are wired in.
