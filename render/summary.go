@@ -26,9 +26,9 @@ func appendMetaPrefix(dst []byte, m *Meta) []byte {
 	dst = append(dst, ' ')
 	dst = appendSeconds(dst, m.Rel)
 	dst = append(dst, ' ')
-	dst = appendEscaped(dst, m.Src)
+	dst = appendAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
-	dst = appendEscaped(dst, m.Dst)
+	dst = appendAddr(dst, m.Dst)
 	dst = appendTransportMarker(dst, m)
 	return append(dst, ' ')
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestSummaryEscapesEverything(t *testing.T) {
 	pk := &dissect.Packet{Type: dissect.TypeConnect, Version: dissect.V311, Info: "Connect \u202e\x1b[2J\r",
 		Fields: []*dissect.Node{{Def: dMsg, Expert: []*dissect.Expert{{Severity: dissect.SevProtocol, Message: "bad \x07 bell"}}}}}
 	m := *testMeta
-	m.Src = "\x1b]0;x\x07"
+	m.Src = netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone("\x1b]0;x\x07"), 1883)
 	got := summaryOf(t, pk, &m)
 	checkTerminalSafe(t, strings.TrimSuffix(got, "\n"))
 	if !strings.Contains(got, `Connect \u202e\x1b[2J\r`) || !strings.Contains(got, `[protocol: bad \x07 bell]`) {
