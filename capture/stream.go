@@ -52,7 +52,9 @@ func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
 // reassembly.
 func (s *stream) Accept(_ *layers.TCP, _ gopacket.CaptureInfo, _ reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
 	if s.closed || !s.chain.Active() {
-		s.e.stats.OtherTCP++
+		if s.chain.Outcome() != transport.IsMQTT {
+			s.e.stats.OtherTCP++
+		}
 		return false
 	}
 	s.frames++

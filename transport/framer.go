@@ -84,7 +84,7 @@ func (f *Framer) Write(b []byte, src Source) {
 func (f *Framer) take(n int, into *[]Span) {
 	if f.src.Exact {
 		*into = addSpan(*into, Span{f.at, f.at + int64(n)})
-	} else if !f.added || into != &f.spans {
+	} else if into != &f.spans || !f.added || len(f.spans) == 0 {
 		for _, s := range f.src.Spans {
 			*into = addSpan(*into, s)
 		}
