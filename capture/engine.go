@@ -73,7 +73,8 @@ type engine struct {
 	tcp      layers.TCP
 	pad      []byte
 	ev       Event
-	spare    [][]byte // packet buffers between uses (see memory)
+	spare    [][]byte             // packet buffers between uses (see memory)
+	ignored  map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
@@ -153,6 +154,10 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 	// Every TCP connection is looked at: MQTT is found by content on any
 	// port, and a connection found not to be MQTT is dropped by its stream.
 	sp, dp := binary.BigEndian.Uint16(s.tcp[0:]), binary.BigEndian.Uint16(s.tcp[2:])
+	if e.ignoredFrame(netip.AddrPortFrom(s.src, sp), netip.AddrPortFrom(s.dst, dp), s.tcp) {
+		e.stats.OtherTCP++
+		return
+	}
 	if err := e.tcp.DecodeFromBytes(s.tcp, gopacket.NilDecodeFeedback); err != nil {
 		e.stats.NonTCP++
 		return

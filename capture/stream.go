@@ -180,6 +180,7 @@ func (s *stream) decided(o transport.Outcome) {
 	}
 	if o != transport.IsMQTT {
 		e.stats.OtherTCP += s.frames
+		e.ignore(s.dirs[0].src, s.dirs[0].dst)
 	}
 }
 
