@@ -173,4 +173,5 @@ type Stats struct {
 	LinkType    layers.LinkType // of the file (first interface for pcapng); for -w
 	Snaplen     int             // of the file, for -w (0 if unknown)
 	Interrupted bool            // the context was cancelled before the end of input
+	Secrets     int             // pcapng Decryption Secrets Blocks with a TLS key log
 }

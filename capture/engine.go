@@ -75,6 +75,7 @@ type engine struct {
 	ev       Event
 	spare    [][]byte             // packet buffers between uses (see memory)
 	ignored  map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
+	dsb      [][]byte             // TLS key logs found in the capture
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
@@ -111,6 +112,11 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			}
 			readErr = err
 			break
+		}
+		if ss, ok := src.(secretSource); ok {
+			for _, b := range ss.pendingSecrets() {
+				e.addSecrets(b)
+			}
 		}
 		if !supportedLink(lt) {
 			readErr = unsupportedLinkError(lt)
