@@ -1,8 +1,10 @@
 // Package capture reads pcap/pcapng files and live Linux interfaces, decodes
-// link, network and transport headers, reassembles the TCP streams on the
-// MQTT ports in both directions and cuts each direction into MQTT control
-// packets with dissect.FrameHead. It does not dissect: it hands the caller
-// one Event per MQTT packet, gap, note or closed connection, in capture order.
+// link, network and transport headers, reassembles TCP in both directions
+// into byte streams (which frame carried each byte, gaps, the buffer
+// budget) and runs each connection's transport chain (package transport:
+// content detection, TLS, WebSocket, the MQTT framer) over them. It does
+// not dissect: it hands the caller one Event per MQTT packet, gap, note or
+// closed connection, in capture order.
 package capture
 
 import (
@@ -142,7 +144,8 @@ type Event struct {
 	Message  string     // EventGap/EventNote: human text
 	Partial  bool       // EventPacket: fewer bytes than declared (end of stream or a gap)
 	// Transport describes how the connection carries MQTT (TCP, TLS,
-	// WebSocket); the same pointer for every event of a connection.
+	// WebSocket). It is never changed once handed out (a handshake that
+	// tells more gives the later events a new one), so it may be kept.
 	Transport *transport.Info
 	// Span is the packet's stream span (offsets of its direction, see
 	// FrameRef.Seq) when it is carried in plain TCP; zero otherwise.
