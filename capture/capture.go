@@ -143,6 +143,8 @@ type Event struct {
 	Declared int        // EventPacket/oversize EventNote: total bytes the fixed header declares (0 if unknown)
 	Message  string     // EventGap/EventNote: human text
 	Partial  bool       // EventPacket: fewer bytes than declared (end of stream or a gap)
+	FrameLen int        // wire length of Frame (frame.len)
+	Start    time.Time  // time of the capture's first frame (frame.time_relative counts from it)
 	// Transport describes how the connection carries MQTT (TCP, TLS,
 	// WebSocket). It is never changed once handed out (a handshake that
 	// tells more gives the later events a new one), so it may be kept.

@@ -141,7 +141,7 @@ func (s *stream) gap(d *direction, n int, c *frameCtx, msg string) {
 	e := s.e
 	if s.chain.Active() && s.chain.Outcome() == transport.IsMQTT {
 		e.ev = Event{Kind: EventGap, Missing: n, Message: msg, Stream: s.index, Dir: d.dir, Src: d.src, Dst: d.dst,
-			Frame: c.num, Time: c.ci.Timestamp, Transport: s.chain.Info()}
+			Frame: c.num, Time: c.ci.Timestamp, FrameLen: c.ci.Length, Start: e.stats.FirstTime, Transport: s.chain.Info()}
 		e.deliver(&e.ev)
 	}
 	d.off += int64(n)
@@ -223,6 +223,7 @@ func (s *stream) deliver(tev *transport.Event) {
 		c = e.ctxAt(nil, 0, 0)
 	}
 	ev.Frame, ev.Time = c.num, c.ci.Timestamp
+	ev.FrameLen, ev.Start = c.ci.Length, e.stats.FirstTime
 	e.deliver(ev)
 }
 

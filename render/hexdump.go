@@ -20,21 +20,25 @@ type fieldStart struct {
 // of 8 with an ASCII column, and names the fields that start in each row:
 //
 //	0000  10 26 00 04 4d 51 54 54  04 c2 00 3c 00 09 31 32  |.&..MQTT...<..12|  Header Flags, Msg Len, ...
+
+// dumpRowBytes is the width of a hex dump row, as in xxd and Wireshark.
+const dumpRowBytes = 16
+
 func (p *Printer) Hex(pk *dissect.Packet) error {
 	pk = orEmpty(pk)
 	raw := pk.Raw
 	starts := collectStarts(pk)
 	offW := offsetWidth(len(raw))
 	next := 0 // index into starts
-	for row := 0; row < len(raw); row += rowBytes {
-		bs := raw[row:min(row+rowBytes, len(raw))]
+	for row := 0; row < len(raw); row += dumpRowBytes {
+		bs := raw[row:min(row+dumpRowBytes, len(raw))]
 		p.buf = append(p.buf, ' ')
 		p.buf = append(p.buf, p.pal.offset.pre...)
 		p.buf = appendHexN(p.buf, uint64(row), offW)
 		p.buf = append(p.buf, p.pal.offset.post...)
 		p.buf = append(p.buf, "  "...)
 		p.buf = append(p.buf, p.pal.bytes.pre...)
-		for i := 0; i < rowBytes; i++ {
+		for i := 0; i < dumpRowBytes; i++ {
 			if i == 8 {
 				p.buf = append(p.buf, ' ')
 			}
@@ -48,11 +52,11 @@ func (p *Printer) Hex(pk *dissect.Packet) error {
 		p.buf = append(p.buf, " |"...)
 		p.buf = appendASCII(p.buf, bs)
 		p.buf = append(p.buf, '|')
-		pad := rowBytes - len(bs) // keeps the names of a short last row in column
+		pad := dumpRowBytes - len(bs) // keeps the names of a short last row in column
 		// fields starting in this row
 		first := true
 		lineLen := 0
-		for next < len(starts) && starts[next].off < row+rowBytes {
+		for next < len(starts) && starts[next].off < row+dumpRowBytes {
 			s := starts[next]
 			next++
 			if s.off < row {
@@ -108,5 +112,5 @@ func collectStarts(pk *dissect.Packet) []fieldStart {
 // hexAnnotColumn is where field names start: " 0000  " + 16 "xx " + the
 // group gap + " |" + 16 ASCII + "|  ".
 func hexAnnotColumn(offW int) int {
-	return 1 + offW + 2 + rowBytes*3 + 1 + 2 + rowBytes + 1 + 2
+	return 1 + offW + 2 + dumpRowBytes*3 + 1 + 2 + dumpRowBytes + 1 + 2
 }

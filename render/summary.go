@@ -1,6 +1,7 @@
 package render
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -14,23 +15,59 @@ import (
 func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 	pk = orEmpty(pk)
 	if m != nil {
-		p.buf = appendMetaPrefix(p.buf, m)
+		p.buf = appendMetaPrefix(p.buf, m, p.o.Time)
 	}
 	p.buf = p.appendSummary(p.buf, pk, true)
 	p.buf = append(p.buf, '\n')
 	return p.flush("summary")
 }
 
-func appendMetaPrefix(dst []byte, m *Meta) []byte {
+func appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
 	dst = appendPadInt(dst, m.Frame, 5)
 	dst = append(dst, ' ')
-	dst = appendSeconds(dst, m.Rel)
+	dst = AppendTime(dst, m, tf)
 	dst = append(dst, ' ')
-	dst = appendAddr(dst, m.Src)
+	dst = appendPadAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
-	dst = appendAddr(dst, m.Dst)
+	dst = appendPadAddr(dst, m.Dst)
 	dst = appendTransportMarker(dst, m)
 	return append(dst, ' ')
+}
+
+// AppendTime writes the packet's time as tshark's -t format shows it, to
+// the microsecond: "0.004880", "22:03:15.192819", "2026-11-22 22:03:15.192819",
+// "1795316475.192819".
+func AppendTime(dst []byte, m *Meta, tf TimeFormat) []byte {
+	switch tf {
+	case TimeAbsolute:
+		return m.Time.Local().AppendFormat(dst, "15:04:05.000000")
+	case TimeAbsoluteDate:
+		return m.Time.Local().AppendFormat(dst, "2006-01-02 15:04:05.000000")
+	case TimeDelta:
+		return appendSeconds(dst, m.Delta)
+	case TimeDeltaShown:
+		return appendSeconds(dst, m.DeltaShown)
+	case TimeEpoch:
+		return appendSeconds(dst, time.Duration(m.Time.UnixNano()))
+	case TimeUTC:
+		return m.Time.UTC().AppendFormat(dst, "15:04:05.000000")
+	case TimeUTCDate:
+		return m.Time.UTC().AppendFormat(dst, "2006-01-02 15:04:05.000000")
+	}
+	return appendSeconds(dst, m.Rel)
+}
+
+// addrWidth fits the longest IPv4 address and port, "255.255.255.255:65535",
+// so lines of one capture line up (IPv6 addresses are longer and push on).
+const addrWidth = 21
+
+func appendPadAddr(dst []byte, a netip.AddrPort) []byte {
+	start := len(dst)
+	dst = appendAddr(dst, a)
+	for i := len(dst) - start; i < addrWidth; i++ {
+		dst = append(dst, ' ')
+	}
+	return dst
 }
 
 // appendPadInt right-aligns v in width columns.
@@ -69,7 +106,14 @@ const summaryInfoFactor = 4
 // text is raw (for JSON, which does its own escaping).
 func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byte {
 	dst = append(dst, "MQTT "...)
+	start := len(dst)
 	dst = appendVersion(dst, pk.Version)
+	if term {
+		// "v3.1" and "v5.0" padded to "v3.1.1", so the types line up.
+		for i := len(dst) - start; i < len("v3.1.1"); i++ {
+			dst = append(dst, ' ')
+		}
+	}
 	dst = append(dst, ' ')
 	if term {
 		// A topic can be 64 KB: the line keeps a readable length unless

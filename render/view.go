@@ -112,6 +112,9 @@ type Counts struct {
 	Live        bool
 	Dropped     int // live: frames the kernel dropped
 	Unwritten   int // -w: frames of another link type not written
+	// Quiet: nothing was shown (-q), so the line counts what was decoded
+	// (and, with filters, how many of those matched).
+	Quiet bool
 }
 
 // WriteCounts writes the end-of-run line, like tcpdump's:
@@ -119,9 +122,17 @@ type Counts struct {
 //	412 frames read, 30 MQTT packets shown, 2 connections, 0 gaps, 0 malformed
 func WriteCounts(w io.Writer, c Counts) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s read, %s shown", plural(c.Frames, "frame"), plural(c.Shown, "MQTT packet"))
-	if c.Shown != c.Total {
-		fmt.Fprintf(&b, " (of %d)", c.Total)
+	switch {
+	case c.Quiet:
+		fmt.Fprintf(&b, "%s read, %s decoded", plural(c.Frames, "frame"), plural(c.Total, "MQTT packet"))
+		if c.Shown != c.Total {
+			fmt.Fprintf(&b, " (%d matched)", c.Shown)
+		}
+	default:
+		fmt.Fprintf(&b, "%s read, %s shown", plural(c.Frames, "frame"), plural(c.Shown, "MQTT packet"))
+		if c.Shown != c.Total {
+			fmt.Fprintf(&b, " (of %d)", c.Total)
+		}
 	}
 	fmt.Fprintf(&b, ", %s, %s, %d malformed", plural(c.Connections, "connection"), plural(c.Gaps, "gap"), c.Malformed)
 	if c.NotMQTT > 0 {

@@ -43,10 +43,11 @@ type outputOpts struct {
 	maxBytes int
 	hex      bool
 	version  string
+	time     render.TimeFormat // -t, set by the capture mode
 }
 
 func (o *outputOpts) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.format, "format", "T", "text", "output format: text or json (NDJSON, one object per MQTT packet)")
+	fs.StringVarP(&o.format, "format", "T", "text", "output format: text, json (NDJSON, one object per MQTT packet) or fields (-e, as tshark)")
 	fs.StringVar(&o.color, "color", "auto", "colour: auto (only on a terminal, honours NO_COLOR), always or never")
 	fs.IntVar(&o.maxBytes, "max-bytes", 64, "cut long values after this many bytes in the breakdown (0 = show all)")
 	fs.BoolVarP(&o.hex, "hex", "x", false, "also print each packet's bytes as an annotated hex dump")
@@ -54,8 +55,8 @@ func (o *outputOpts) register(fs *pflag.FlagSet) {
 }
 
 func (o *outputOpts) check() (dissect.Version, error) {
-	if o.format != "text" && o.format != "json" {
-		return 0, usagef("-T %s: want text or json", o.format)
+	if o.format != "text" && o.format != "json" && o.format != "fields" {
+		return 0, usagef("-T %s: want text, json or fields", o.format)
 	}
 	switch o.color {
 	case "auto", "always", "never":
@@ -90,16 +91,11 @@ func (o *outputOpts) printer(sys stdio) *render.Printer {
 			on = isatty.IsTerminal(f.Fd())
 		}
 	}
-	return render.New(sys.out, render.Options{Color: on, MaxValueBytes: o.maxBytes})
+	return render.New(sys.out, render.Options{Color: on, MaxValueBytes: o.maxBytes, Time: o.time})
 }
 
 func run(ctx context.Context, args []string, sys stdio) int {
-	var err error
-	if len(args) > 0 && args[0] == "decode" {
-		err = runDecode(args[1:], sys)
-	} else {
-		err = runCapture(ctx, args, sys)
-	}
+	err := dispatch(ctx, args, sys)
 	if err == nil {
 		return exitOK
 	}
@@ -113,4 +109,21 @@ func run(ctx context.Context, args []string, sys stdio) int {
 		return exitUsage
 	}
 	return exitFail
+}
+
+// dispatch runs the subcommand args name, or reads a capture.
+func dispatch(ctx context.Context, args []string, sys stdio) error {
+	if len(args) == 0 {
+		return runCapture(ctx, args, sys)
+	}
+	if args[0] == "--version" {
+		return writeVersion(sys.out)
+	}
+	if c, ok := lookup(args[0]); ok && c.name != "" {
+		return c.run(ctx, args[1:], sys)
+	}
+	if !strings.HasPrefix(args[0], "-") {
+		return usagef("unknown command %q (commands: %s; mqttdump -h for help)", args[0], strings.Join(commandNames(), ", "))
+	}
+	return runCapture(ctx, args, sys)
 }

@@ -16,18 +16,6 @@ import (
 	"github.com/mqttdump/mqttdump/render"
 )
 
-const captureUsage = `Usage: mqttdump -r FILE [flags]      read a pcap or pcapng file (- for standard input)
-       mqttdump -i IFACE [flags]     capture live (Linux; needs root or CAP_NET_RAW)
-       mqttdump -D                   list interfaces
-       mqttdump decode [flags] HEX   decode pasted hex (mqttdump decode -h)
-
-Keeps TCP on the MQTT ports, reassembles both directions of every connection
-and prints each MQTT packet: a summary line (default), the annotated
-breakdown (-V), a hex dump (-x) or NDJSON (-T json).
-
-Flags:
-`
-
 type captureOpts struct {
 	out         outputOpts
 	read, iface string
@@ -45,13 +33,29 @@ type captureOpts struct {
 	maxBuffered int
 	idle        time.Duration
 	bufferKiB   int
+	disp        displayOpts
+	// lineBuffered (-l) flushes standard output after every packet.
+	lineBuffered bool
 }
 
 func runCapture(ctx context.Context, args []string, sys stdio) error {
+	var o captureOpts
+	fs := o.flagSet(sys)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return o.run(ctx, fs, sys)
+}
+
+// flagSet declares the capture mode's flags: the one source for parsing,
+// help, the man page and shell completion.
+func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("mqttdump", pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
 	fs.SortFlags = false
-	var o captureOpts
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
@@ -60,30 +64,39 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
 	fs.StringVarP(&o.write, "write", "w", "", "write the frames that carried the shown MQTT packets to a pcap FILE")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the end-of-run counts")
+	fs.BoolVarP(&o.lineBuffered, "line-buffered", "l", false, "flush standard output after every packet (as tcpdump -l), for pipes into other programs")
 	fs.StringSliceVar(&o.types, "type", nil, "show only these packet types: names or numbers, comma-separated (publish,subscribe or 3,8)")
 	fs.StringVar(&o.topic, "topic", "", "show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)")
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
+	o.disp.register(fs)
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
-	fs.Usage = func() {
-		fmt.Fprint(sys.err, captureUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
+	fs.Usage = func() { writeHelp(sys.out, "", fs) }
+	return fs
+}
+
+func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) error {
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (capture filters are not supported; use --port, --type, --topic, --client)", fs.Arg(0))
+		// tcpdump takes a capture filter here; mqttdump filters what it decoded.
+		return usagef("unexpected argument %q: mqttdump takes no capture filter expression; "+
+			"select packets with a display filter (-Y 'ip.addr == 10.0.0.5', as tshark) or --type/--topic/--client, "+
+			"or filter with tcpdump first (tcpdump -r FILE -w - 'EXPR' | mqttdump -r -)", strings.Join(fs.Args(), " "))
+	}
+	if err := o.check(fs); err != nil {
+		return err
+	}
+	if err := o.ifaceByNumber(); err != nil {
+		return err
 	}
 	if o.list {
 		return listInterfaces(sys)
+	}
+	if o.disp.list != "" {
+		return listVocabulary(o.disp.list, sys)
 	}
 	ver, err := o.out.check()
 	if err != nil {
@@ -93,6 +106,11 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	if err != nil {
 		return err
 	}
+	disp, err := o.disp.check(o.out.format, fs.Changed("filter"))
+	if err != nil {
+		return err
+	}
+	o.out.time = disp.timeFmt
 	types, err := conn.ParseTypes(o.types)
 	if err != nil {
 		return usageError{err.Error()}
@@ -104,17 +122,16 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	case o.read != "" && o.iface != "":
 		return usagef("give -r FILE or -i IFACE, not both")
 	case o.read == "" && o.iface == "":
-		fs.Usage()
-		return usagef("nothing to read: give -r FILE, -i IFACE or decode HEX")
+		return usagef("nothing to read: give -r FILE or -i IFACE (mqttdump -h for help)")
 	}
 	// Output is buffered (one write per packet would dominate the run
 	// time on large captures), but flushed after every packet when someone
 	// is watching: a live capture or a terminal.
-	out := newFlushWriter(sys.out, o.iface != "" || isTerminalWriter(sys.out))
+	out := newFlushWriter(sys.out, o.iface != "" || o.lineBuffered || isTerminalWriter(sys.out) || isPipeInput(o.read, sys))
 	defer out.Flush()
 	sysOut := sys
 	sysOut.out = out
-	r := &runner{opts: &o, sys: sysOut, out: out}
+	r := &runner{opts: o, sys: sysOut, out: out}
 	if o.write != "" {
 		f, err := os.Create(o.write)
 		if err != nil {
@@ -124,10 +141,18 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		r.wfile = f
 		cfg.KeepFrames = true
 	}
+	var flt conn.Filter = &conn.Basic{Types: types, Topic: o.topic, Client: o.client}
+	if disp.filter != nil {
+		flt = conn.All{flt, &conn.Display{F: disp.filter}}
+	}
+	view, err := o.view(sysOut, &disp)
+	if err != nil {
+		return err
+	}
 	r.stage = conn.New(conn.Config{
 		Version: ver,
-		View:    o.view(sysOut),
-		Filter:  &conn.Basic{Types: types, Topic: o.topic, Client: o.client},
+		View:    view,
+		Filter:  flt,
 		Shown:   r.shown,
 	})
 	var st capture.Stats
@@ -166,12 +191,16 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 }
 
 // view picks what each shown packet is drawn as.
-func (o *captureOpts) view(sys stdio) render.View {
+func (o *captureOpts) view(sys stdio, d *display) (render.View, error) {
 	if o.quiet {
-		return render.Quiet{}
+		return render.Quiet{}, nil
+	}
+	if d.fieldsOK {
+		fp := render.NewFieldsPrinter(sys.out, d.fields, d.fopts)
+		return &render.FieldsView{P: fp, Out: sys.err, Tree: d.fieldsNeedTree()}, fp.Header()
 	}
 	return &render.Packets{P: o.out.printer(sys), Out: sys.out, Err: sys.err,
-		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}
+		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}, nil
 }
 
 func (o *captureOpts) config() (capture.Config, error) {
@@ -193,8 +222,8 @@ func (o *captureOpts) config() (capture.Config, error) {
 			}
 		}
 	}
-	if o.count < 0 {
-		return cfg, usagef("-c %d: must not be negative", o.count)
+	if o.iface != "" && len(cfg.Ports) > capture.MaxLivePorts {
+		return cfg, usagef("--port: a live capture's kernel filter takes at most %d ports, got %d", capture.MaxLivePorts, len(cfg.Ports))
 	}
 	if o.snaplen <= 0 || o.snaplen > 262144 {
 		return cfg, usagef("--snaplen %d: want 1-262144", o.snaplen)
@@ -281,9 +310,52 @@ func (r *runner) endOfRun(st capture.Stats) {
 	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
 		NotMQTT: st.NotMQTT, Encrypted: st.Encrypted,
 		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
-		Live: r.opts.iface != "", Dropped: st.Dropped}
+		Live: r.opts.iface != "", Dropped: st.Dropped, Quiet: r.opts.quiet}
+	if st.Interrupted && isTerminalWriter(r.sys.err) {
+		fmt.Fprintln(r.sys.err) // after the terminal's ^C, as tcpdump does
+	}
 	if r.w != nil {
 		rc.Unwritten = r.w.Skipped
 	}
 	render.WriteCounts(r.sys.err, rc)
+}
+
+// check refuses flag values that make no sense, with one line each.
+func (o *captureOpts) check(fs *pflag.FlagSet) error {
+	switch {
+	case o.list && (o.read != "" || o.iface != ""):
+		return usagef("-D lists the interfaces and exits: it takes no -r or -i")
+	case fs.Changed("count") && o.count <= 0:
+		return usagef("-c %d: want a positive number of packets", o.count)
+	case fs.Changed("topic") && o.topic == "":
+		return usagef("--topic '': give an MQTT topic filter, such as 'sensors/#'")
+	case fs.Changed("client") && o.client == "":
+		return usagef("--client '': give a client identifier")
+	case o.idle <= 0:
+		return usagef("--idle-flush %s: want a positive duration, such as 2m", o.idle)
+	}
+	return nil
+}
+
+// ifaceByNumber takes -i N as the Nth interface -D lists, as tcpdump does,
+// unless an interface is really called N.
+func (o *captureOpts) ifaceByNumber() error {
+	n, err := strconv.Atoi(o.iface)
+	if err != nil || o.iface == "" {
+		return nil
+	}
+	ifs, err := capture.Interfaces()
+	if err != nil {
+		return err
+	}
+	for _, ifc := range ifs {
+		if ifc.Name == o.iface {
+			return nil
+		}
+	}
+	if n < 1 || n > len(ifs) {
+		return usagef("-i %d: there are %d interfaces (mqttdump -D lists them)", n, len(ifs))
+	}
+	o.iface = ifs[n-1].Name
+	return nil
 }

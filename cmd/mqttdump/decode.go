@@ -16,38 +16,40 @@ import (
 	"github.com/mqttdump/mqttdump/transport"
 )
 
-const decodeUsage = `Usage: mqttdump decode [flags] [HEX ...]
+// decodeOpts are the flags of mqttdump decode.
+type decodeOpts struct {
+	out     outputOpts
+	file    string
+	summary bool
+}
 
-Decodes MQTT packets from pasted hex and prints the annotated breakdown.
-The hex comes from the arguments, from -f FILE, or from standard input
-(no arguments, or "-"). Spaced or packed hex, 0x/\x prefixes, commas,
-colons, Python b'...' literals, C arrays, xxd, hexdump -C, od and
-Wireshark hex dumps are all accepted. Several packets in a row are shown
-one after another.
-
-Flags:
-`
-
-func runDecode(args []string, sys stdio) error {
+func (o *decodeOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("decode", pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
-	var o outputOpts
-	o.register(fs)
-	file := fs.StringP("file", "f", "", "read the hex from FILE (- for standard input)")
-	summary := fs.BoolP("summary", "s", false, "print only the one-line summary of each packet")
-	fs.Usage = func() {
-		fmt.Fprint(sys.err, decodeUsage)
-		fs.PrintDefaults()
-	}
+	fs.SortFlags = false
+	o.out.register(fs)
+	fs.StringVarP(&o.file, "file", "f", "", "read the hex from FILE (- for standard input)")
+	fs.BoolVarP(&o.summary, "summary", "s", false, "print only the one-line summary of each packet")
+	fs.Usage = func() { writeHelp(sys.out, "decode", fs) }
+	return fs
+}
+
+func runDecode(args []string, sys stdio) error {
+	var do decodeOpts
+	fs := do.flagSet(sys)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return err
 		}
 		return usageError{err.Error()}
 	}
+	o, file, summary := &do.out, &do.file, &do.summary
 	ver, err := o.check()
 	if err != nil {
 		return err
+	}
+	if o.format == "fields" {
+		return usagef("-T fields needs a capture (-r or -i)")
 	}
 	in, closeIn, err := decodeInput(fs.Args(), *file, sys)
 	if err != nil {
@@ -57,7 +59,7 @@ func runDecode(args []string, sys stdio) error {
 	out := newFlushWriter(sys.out, false)
 	defer out.Flush()
 	sys.out = out
-	d := &decoder{opts: &o, summary: *summary, pr: o.printer(sys), w: out, sess: dissect.NewSession(ver)}
+	d := &decoder{opts: o, summary: *summary, pr: o.printer(sys), w: out, sess: dissect.NewSession(ver)}
 	// Each packet is printed before the next is dissected: one arena serves all.
 	d.sess.Arena = dissect.NewArena()
 	err = hexinput.Stream(&capReader{r: in, left: maxHexInput}, d.add)

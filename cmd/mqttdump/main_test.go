@@ -90,7 +90,7 @@ func TestDecodeBadInput(t *testing.T) {
 	}{
 		{"", []string{"decode", "zz"}, "mqttdump: decode: not hex: 'z' at line 1, column 1\n"},
 		{"   \n", []string{"decode"}, "mqttdump: decode: no hex given\n"},
-		{"", []string{"decode", "-T", "xml", "c000"}, "mqttdump: -T xml: want text or json\n"},
+		{"", []string{"decode", "-T", "xml", "c000"}, "mqttdump: -T xml: want text, json or fields\n"},
 		{"", []string{"decode", "--mqtt-version", "4.2", "c000"}, "mqttdump: --mqtt-version 4.2: want auto, 3.1, 3.1.1 or 5\n"},
 		{"", []string{"decode", "-f", "/nonexistent/x.hex"}, "mqttdump: cannot open /nonexistent/x.hex: no such file or directory\n"},
 	}
@@ -121,7 +121,7 @@ func TestDecodeSeveralAndIncomplete(t *testing.T) {
 	}
 	// Without the CONNECT the version is guessed, or taken from the flag.
 	_, guessed, _ := runCLI(t, "", "decode", "-s", "20 06 00 00 03 22 00 0a")
-	if !strings.Contains(guessed, "MQTT v5.0 Connect Ack") || !strings.Contains(guessed, "version guessed") {
+	if !strings.Contains(guessed, "MQTT v5.0   Connect Ack") || !strings.Contains(guessed, "version guessed") {
 		t.Errorf("guess not shown: %q", guessed)
 	}
 	_, flagged, _ := runCLI(t, "", "decode", "-s", "--mqtt-version", "3.1.1", "40 02 00 07")
@@ -140,7 +140,7 @@ func TestCaptureUsageAndErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{}, exitUsage, "mqttdump: nothing to read: give -r FILE, -i IFACE or decode HEX\n"},
+		{[]string{}, exitUsage, "mqttdump: nothing to read: give -r FILE or -i IFACE (mqttdump -h for help)\n"},
 		{[]string{"-r", "/nonexistent.pcap"}, exitFail, "mqttdump: cannot open /nonexistent.pcap: no such file or directory\n"},
 		{[]string{"-r", notCapture}, exitFail, "not a pcap or pcapng file"},
 		{[]string{"-r", "x", "--port", "70000"}, exitUsage, "mqttdump: --port 70000: want a TCP port number 1-65535\n"},

@@ -33,6 +33,7 @@ type Conn struct {
 	offer    deflateParams // what the client offered
 	deflate  deflateParams // what the server accepted (or the offer, when assumed)
 	respSeen bool
+	noShake  bool // AssumeUpgraded: no handshake will be seen
 	dirs     [2]dirState
 }
 
@@ -103,11 +104,32 @@ func NewConn(sink Sink) *Conn {
 	return c
 }
 
-// Info is what the handshake negotiated so far.
+// Info is what the handshake negotiated so far. It does not allocate:
+// Offered is shared (the Conn replaces it, never changes it in place), so
+// callers must not modify it.
 func (c *Conn) Info() Info {
-	in := c.info
-	in.Offered = append([]string(nil), c.info.Offered...)
-	return in
+	return c.info
+}
+
+// AssumeUpgraded makes the Conn decode frames from the first byte of each
+// direction, for a capture that began after the handshake. Compressed
+// messages cannot be inflated then (the negotiation and the deflate
+// context are unknown): they are reported and not delivered. Call it
+// before the first Write.
+func (c *Conn) AssumeUpgraded() {
+	c.noShake = true
+	c.info.Upgraded, c.info.Assumed = true, true
+	for i := range c.dirs {
+		if s := &c.dirs[i]; s.phase == phHandshake && len(s.hbuf) == 0 {
+			s.phase = phFrames
+		}
+	}
+}
+
+// Stopped reports whether decoding of direction d has stopped (a lost
+// frame boundary, a refused upgrade, a cap): later bytes are ignored.
+func (c *Conn) Stopped(d Dir) bool {
+	return d <= ServerToClient && c.dirs[d].phase == phStopped
 }
 
 // Buffered is the number of bytes the decoder holds.
@@ -246,7 +268,7 @@ func (c *Conn) handshake(s *dirState, off int64, b []byte) int {
 	if old == 0 {
 		s.hoff = off
 	}
-	take := min(len(b), limit-old)
+	take := max(0, min(len(b), limit-old)) // limits may be lowered mid-stream
 	s.hbuf = append(s.hbuf, b[:take]...)
 	from := max(0, old-3)
 	e := headerEnd(s.hbuf[from:])
@@ -298,9 +320,9 @@ func (c *Conn) request(s *dirState, block []byte, sp Span) {
 	if c.info.Host != "" {
 		msg += " host " + strconv.Quote(c.info.Host)
 	}
-	msg += ", subprotocols offered: " + orNone(strings.Join(c.info.Offered, ", "))
+	msg += ", subprotocols offered: " + orNone(wireText(strings.Join(c.info.Offered, ", ")))
 	if offeredExt != "" {
-		msg += ", extensions offered: " + offeredExt
+		msg += ", extensions offered: " + wireText(offeredExt)
 	}
 	c.event(s, sp, EvUpgradeRequest, msg)
 
@@ -347,6 +369,17 @@ func validKey(k string) bool {
 	return err == nil && n == 16
 }
 
+// wireText shows header text as it is when it is plain printable ASCII,
+// else quoted with escapes: it may hold terminal control sequences.
+func wireText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "none"
@@ -385,7 +418,7 @@ func (c *Conn) response(s *dirState, block []byte, sp Span) {
 	c.info.ClientNoContextTakeover, c.info.ServerNoContextTakeover = p.clientNoContextTakeover, p.serverNoContextTakeover
 	c.info.ClientMaxWindowBits, c.info.ServerMaxWindowBits = p.clientMaxWindowBits, p.serverMaxWindowBits
 
-	c.event(s, sp, EvUpgradeAccepted, "WebSocket upgrade: subprotocol "+orNone(sub)+", extensions "+orNone(ext))
+	c.event(s, sp, EvUpgradeAccepted, "WebSocket upgrade: subprotocol "+orNone(wireText(sub))+", extensions "+orNone(wireText(ext)))
 	if !hasToken(h.get("upgrade"), "websocket") {
 		c.event(s, sp, EvProtocol, "101 response has no \"Upgrade: websocket\" (RFC 6455 §4.1)")
 	}
@@ -612,6 +645,11 @@ func (c *Conn) startMessage(s *dirState, op uint8, masked, rsv1 bool) {
 		return
 	}
 	sp := Span{s.foff, s.foff}
+	if c.noShake && !c.info.Deflate {
+		s.msg.Compressed, s.msgStopped = true, true
+		c.event(s, sp, EvDeflate, "compressed message not inflated: the handshake and its permessage-deflate parameters were not seen")
+		return
+	}
 	if !c.deflateOn() {
 		c.event(s, sp, EvProtocol, "RSV1 set but permessage-deflate was not negotiated (RFC 6455 §5.2): payload delivered as sent")
 		return
@@ -629,16 +667,27 @@ func (c *Conn) startMessage(s *dirState, op uint8, masked, rsv1 bool) {
 	s.inflating = true
 }
 
-// unmask copies p to dst, unmasking from payload position pos.
+// unmask copies p to dst, unmasking from payload position pos, eight
+// bytes at a time (8 is a multiple of the key's 4, so the phase holds).
 func (s *dirState) unmask(dst, p []byte, pos uint64) []byte {
+	n0 := len(dst)
+	dst = append(dst, p...)
 	if !s.masked {
-		return append(dst, p...)
+		return dst
 	}
-	k := s.key
-	j := int(pos & 3)
-	for _, b := range p {
-		dst = append(dst, b^k[j])
-		j = (j + 1) & 3
+	var k [4]byte
+	for i := range k {
+		k[i] = s.key[(pos+uint64(i))&3]
+	}
+	q := dst[n0:]
+	k64 := uint64(binary.LittleEndian.Uint32(k[:]))
+	k64 |= k64 << 32
+	i := 0
+	for ; i+8 <= len(q); i += 8 {
+		binary.LittleEndian.PutUint64(q[i:], binary.LittleEndian.Uint64(q[i:])^k64)
+	}
+	for ; i < len(q); i++ {
+		q[i] ^= k[i&3]
 	}
 	return dst
 }
@@ -711,7 +760,7 @@ func (c *Conn) inflated(s *dirState, p []byte) bool {
 	limit := c.maxInflate()
 	ok := true
 	if s.msgOut+len(p) > limit {
-		p, ok = p[:limit-s.msgOut], false
+		p, ok = p[:max(0, limit-s.msgOut)], false
 	}
 	s.msgOut += len(p)
 	if len(p) > 0 {
