@@ -17,6 +17,7 @@ import (
 
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/transport"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 // Defaults for Config fields left at zero.
@@ -55,6 +56,10 @@ type Config struct {
 	// (default DefaultBufferSize); frames that arrive while the queue is
 	// full are dropped by the kernel and counted in Stats.Dropped.
 	BufferSize int
+	// KeyLog holds TLS secrets (--tls-keylog); secrets in a pcapng
+	// Decryption Secrets Block are added to them. nil: TLS connections are
+	// named, not decrypted.
+	KeyLog *tlsdec.KeyLog
 }
 
 // MQTTPorts is 1883, 8883 and Ports, each once.

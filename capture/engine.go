@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket/reassembly"
 
 	"github.com/mqttdump/mqttdump/transport"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 // Page limits for reassembly's out-of-order buffers (a page holds 1900
@@ -75,11 +76,13 @@ type engine struct {
 	ev       Event
 	spare    [][]byte             // packet buffers between uses (see memory)
 	ignored  map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
-	dsb      [][]byte             // TLS key logs found in the capture
+	keys     *tlsdec.KeyLog       // Config.KeyLog, plus the secrets found in the capture
+	ownKeys  bool                 // keys is ours (a copy made to add the capture's)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
 	e := &engine{cfg: cfg.withDefaults(), fn: fn}
+	e.keys = e.cfg.KeyLog
 	for _, p := range e.cfg.Ports {
 		e.ports[p/64] |= 1 << (p % 64)
 	}
@@ -244,7 +247,7 @@ func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.Assemble
 		s.number() // named even if it turns out not to be MQTT
 	}
 	s.chain = transport.New(transport.Config{MQTTPort: mqttPort, MaxPacket: e.cfg.MaxPacket, Budget: e.cfg.MaxBuffered,
-		Mem: memory{e}, Sink: s.deliver, Decided: s.decided})
+		Mem: memory{e}, KeyLog: e.keys, Sink: s.deliver, Decided: s.decided})
 	return s
 }
 

@@ -1,7 +1,10 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
+
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 // pcapng Decryption Secrets Blocks (block type 0x0A) carry key material in
@@ -132,8 +135,19 @@ type secretSource interface {
 	pendingSecrets() [][]byte
 }
 
-// addSecrets takes a TLS key log carried in the capture.
+// addSecrets takes a TLS key log carried in the capture: its secrets join
+// Config.KeyLog's for the connections that start from now on (the caller's
+// KeyLog is not changed).
 func (e *engine) addSecrets(keylog []byte) {
 	e.stats.Secrets++
-	e.dsb = append(e.dsb, keylog)
+	kl, err := tlsdec.ParseKeyLog(bytes.NewReader(keylog))
+	if err != nil || kl.Len() == 0 {
+		return
+	}
+	if !e.ownKeys {
+		own, _ := tlsdec.ParseKeyLog(bytes.NewReader(nil))
+		own.Merge(e.keys)
+		e.keys, e.ownKeys = own, true
+	}
+	e.keys.Merge(kl)
 }

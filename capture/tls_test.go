@@ -1,5 +1,3 @@
-//go:build chainlayers
-
 package capture
 
 import (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 // Config sets up the chain of one connection.
@@ -13,8 +14,9 @@ type Config struct {
 	// any plausible fixed header counts as MQTT.
 	MQTTPort  bool
 	MaxPacket int
-	Budget    int    // the limit Mem enforces, for notes
-	Mem       Memory // nil: HeapMemory
+	Budget    int            // the limit Mem enforces, for notes
+	Mem       Memory         // nil: HeapMemory
+	KeyLog    *tlsdec.KeyLog // TLS secrets; nil: TLS is described, not decrypted
 	Sink      func(*Event)
 	// Decided is told once what the connection turned out to be.
 	Decided func(Outcome)

@@ -14,6 +14,7 @@ import (
 	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/conn"
 	"github.com/mqttdump/mqttdump/render"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 type captureOpts struct {
@@ -31,6 +32,7 @@ type captureOpts struct {
 	snaplen     int
 	maxPacket   int
 	maxBuffered int
+	tlsKeylog   string
 	idle        time.Duration
 	bufferKiB   int
 	disp        displayOpts
@@ -74,6 +76,7 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
+	fs.StringVar(&o.tlsKeylog, "tls-keylog", "", "decrypt TLS with the secrets of this NSS key log FILE (SSLKEYLOGFILE)")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
 	fs.Usage = func() { writeHelp(sys.out, "", fs) }
 	return fs
@@ -235,6 +238,13 @@ func (o *captureOpts) config() (capture.Config, error) {
 		return cfg, usagef("--buffer-size %d: want 1-1048576 KiB", o.bufferKiB)
 	}
 	cfg.MaxPacket, cfg.MaxBuffered, cfg.IdleFlush = o.maxPacket, o.maxBuffered, o.idle
+	if o.tlsKeylog != "" {
+		kl, err := readKeyLog(o.tlsKeylog)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.KeyLog = kl
+	}
 	cfg.BufferSize = o.bufferKiB << 10
 	return cfg, nil
 }
@@ -358,4 +368,18 @@ func (o *captureOpts) ifaceByNumber() error {
 	}
 	o.iface = ifs[n-1].Name
 	return nil
+}
+
+// readKeyLog reads the --tls-keylog file.
+func readKeyLog(path string) (*tlsdec.KeyLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-keylog: cannot open %s: %w", path, unwrapPath(err))
+	}
+	defer f.Close()
+	kl, err := tlsdec.ParseKeyLog(f)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-keylog %s: %w", path, err)
+	}
+	return kl, nil
 }

@@ -14,12 +14,12 @@ _mqttdump() {
         --type) COMPREPLY=($(compgen -W "connect connack publish puback pubrec pubrel pubcomp subscribe suback unsubscribe unsuback pingreq pingresp disconnect auth" -- "$cur")); return ;;
         -t|--time-format) COMPREPLY=($(compgen -W "r a ad d dd e u ud" -- "$cur")); return ;;
         -T|--format) COMPREPLY=($(compgen -W "text json fields" -- "$cur")); return ;;
-        -r|--read|-w|--write|-f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -r|--read|-w|--write|--tls-keylog|-f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -p|--port|-c|--count|--topic|--client|--max-bytes|-E|--fields-option|-G|--list|-s|--snaplen|-B|--buffer-size|--max-packet|--max-buffered|--idle-flush) COMPREPLY=(); return ;;
     esac
     local words
     case "$cmd" in
-        "") words="-r --read -i --interface -D --list-interfaces -p --port -V --verbose -c --count -w --write -q --quiet -l --line-buffered --type --topic --client -T --format --color --max-bytes -x --hex --mqtt-version -Y --filter -e --field -E --fields-option -G --list -t --time-format -s --snaplen -B --buffer-size --max-packet --max-buffered --idle-flush decode completion version man help --version --help" ;;
+        "") words="-r --read -i --interface -D --list-interfaces -p --port -V --verbose -c --count -w --write -q --quiet -l --line-buffered --type --topic --client -T --format --color --max-bytes -x --hex --mqtt-version -Y --filter -e --field -E --fields-option -G --list -t --time-format -s --snaplen -B --buffer-size --max-packet --max-buffered --tls-keylog --idle-flush decode completion version man help --version --help" ;;
         decode) words="-T --format --color --max-bytes -x --hex --mqtt-version -f --file -s --summary" ;;
         completion) words="bash zsh fish" ;;
         version) words="" ;;
