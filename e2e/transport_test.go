@@ -4,10 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -254,5 +262,149 @@ func TestWebSocketLive(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "2 connections") {
 		t.Errorf("end of run: %s", stderr)
+	}
+}
+
+// writeCert makes a self-signed certificate for 127.0.0.1 and writes it
+// and its key as PEM files.
+func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "broker.test"},
+		DNSNames: []string{"broker.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mosquitto drops root for its own user: it must be able to read them.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// tlsClient speaks MQTT 3.1.1 over TLS: CONNECT, a QoS 1 PUBLISH (PUBACK
+// awaited), PINGREQ, DISCONNECT; the key log goes to keys.
+func tlsClient(t *testing.T, port int, version uint16, keys io.Writer) {
+	t.Helper()
+	conf := &tls.Config{InsecureSkipVerify: true, ServerName: "broker.test", KeyLogWriter: keys,
+		MinVersion: version, MaxVersion: version}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), conf)
+	if err != nil {
+		t.Fatalf("TLS dial: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	read := func(n int) {
+		if _, err := io.ReadFull(c, make([]byte, n)); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+	write := func(b []byte) {
+		if _, err := c.Write(b); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	write(mqttPacket(0x10, append(append(mqttStr("MQTT"), 4, 2, 0, 60), mqttStr("tls-client")...)))
+	read(4)
+	write(mqttPacket(0x32, append(append(mqttStr("tls/topic"), 0, 1), bytes.Repeat([]byte("x"), 3000)...)))
+	read(4)
+	write([]byte{0xc0, 0})
+	read(2)
+	write([]byte{0xe0, 0})
+	time.Sleep(100 * time.Millisecond)
+}
+
+// TestTLSLive: mosquitto with a TLS listener (1.2 and 1.3 forced in turn)
+// and a Go client writing a key log; `mqttdump -r --tls-keylog` decodes
+// every packet, and tshark with the same keys finds the same ones.
+func TestTLSLive(t *testing.T) {
+	needBinary(t)
+	needRoot(t)
+	tools := needTools(t, "mosquitto", "tcpdump")
+	for _, v := range []struct {
+		name, conf string
+		version    uint16
+	}{{"TLS 1.2", "tlsv1.2", tls.VersionTLS12}, {"TLS 1.3", "tlsv1.3", tls.VersionTLS13}} {
+		t.Run(v.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			dir := t.TempDir()
+			cert, key := writeCert(t, dir)
+			ports := startBrokerConf(ctx, t, tools["mosquitto"], fmt.Sprintf(
+				"listener PORT 127.0.0.1\ncertfile %s\nkeyfile %s\ntls_version %s\n", cert, key, v.conf))
+			keys := filepath.Join(dir, "keys.log")
+			kf := createFile(t, keys)
+			pcap := tcpdumpLo(ctx, t, tools["tcpdump"], ports[0], func() { tlsClient(t, ports[0], v.version, kf) })
+			kf.Close()
+			stdout, stderr, code := runMqttdump(t, "-r", pcap, "--tls-keylog", keys, "--port", strconv.Itoa(ports[0]), "-T", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got []string
+			for _, p := range transports(t, stdout) {
+				got = append(got, p.Type)
+				if p.Transport == nil || p.Transport.TLS == nil || p.Transport.TLS.Version != v.name || p.Transport.TLS.SNI != "broker.test" {
+					t.Errorf("%s: transport %+v", p.Type, p.Transport)
+				}
+			}
+			want := "connect connack publish puback pingreq pingresp disconnect"
+			if strings.Join(got, " ") != want {
+				t.Errorf("packets %v, want %s\n%s", got, want, stderr)
+			}
+			// Without the key log the connection is named, not decoded.
+			stdout, stderr, _ = runMqttdump(t, "-r", pcap, "--port", strconv.Itoa(ports[0]))
+			if !strings.Contains(stdout, v.name+" (SNI broker.test), not decrypted: give --tls-keylog FILE") || !strings.Contains(stderr, "1 TLS not decrypted") {
+				t.Errorf("without keys:\n%s\n%s", stdout, stderr)
+			}
+			pkts, _ := jsonRun(t, "-r", pcap, "--tls-keylog", keys, "--port", strconv.Itoa(ports[0]))
+			checkAgainstTsharkArgs(t, pcap, pkts, "-o", "tls.keylog_file:"+keys, "-d", fmt.Sprintf("tcp.port==%d,tls", ports[0]), "-d", fmt.Sprintf("tls.port==%d,mqtt", ports[0]))
+		})
+	}
+}
+
+// checkAgainstTsharkArgs compares frame numbers and packet types with
+// tshark run with extra arguments (e.g. a TLS key log).
+func checkAgainstTsharkArgs(t *testing.T, capture string, pkts []*packet, extra ...string) {
+	t.Helper()
+	tshark, err := lookTool("tshark")
+	if err != nil {
+		if os.Getenv("MQTTDUMP_REQUIRE_TSHARK") == "1" {
+			t.Fatal("MQTTDUMP_REQUIRE_TSHARK=1 but tshark not found")
+		}
+		t.Log("tshark not found: no differential check")
+		return
+	}
+	args := append([]string{"-r", capture, "-Y", "mqtt", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,",
+		"-e", "frame.number", "-e", "mqtt.msgtype"}, extra...)
+	want, err := parseTsharkPDUs(runQuiet(t, 60*time.Second, tshark, args...))
+	if err != nil {
+		t.Fatalf("tshark output: %v", err)
+	}
+	if len(want) != len(pkts) {
+		t.Errorf("tshark found %d MQTT packets, mqttdump %d: %v", len(want), len(pkts), want)
+		return
+	}
+	for i, p := range pkts {
+		if (pduRef{p.Frame, p.TypeCode}) != want[i] {
+			t.Errorf("packet %d: mqttdump frame %d type %d, tshark frame %d type %d", i, p.Frame, p.TypeCode, want[i].frame, want[i].typ)
+		}
 	}
 }
