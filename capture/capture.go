@@ -1,23 +1,29 @@
 // Package capture reads pcap/pcapng files and live Linux interfaces, decodes
-// link, network and transport headers, reassembles the TCP streams on the
-// MQTT ports in both directions and cuts each direction into MQTT control
-// packets with dissect.FrameHead. It does not dissect: it hands the caller
-// one Event per MQTT packet, gap, note or closed connection, in capture order.
+// link, network and transport headers, reassembles TCP in both directions
+// into byte streams (which frame carried each byte, gaps, the buffer
+// budget) and runs each connection's transport chain (package transport:
+// content detection, TLS, WebSocket, the MQTT framer) over them. It does
+// not dissect: it hands the caller one Event per MQTT packet, gap, note or
+// closed connection, in capture order.
 package capture
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/transport"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 // Defaults for Config fields left at zero.
 const (
 	DefaultPort        = 1883
+	DefaultTLSPort     = 8883
 	DefaultMaxPacket   = 16 << 20
 	DefaultMaxBuffered = 64 << 20
 	DefaultIdleFlush   = 2 * time.Minute
@@ -32,7 +38,11 @@ const (
 
 // Config says which traffic is MQTT and how much memory may be held.
 type Config struct {
-	Ports       []uint16      // MQTT server ports; default {1883}
+	// Ports are MQTT server ports besides 1883 (MQTT) and 8883 (MQTT over
+	// TLS), which are always ports. Traffic on them that is not MQTT is
+	// named; on other ports MQTT is found by content (a CONNECT, a
+	// WebSocket upgrade, TLS that decrypts to either).
+	Ports       []uint16
 	MaxPacket   int           // largest MQTT packet buffered whole; larger ones are reported by header and skipped
 	MaxBuffered int           // bytes buffered across all connections (packets in progress and kept frames)
 	IdleFlush   time.Duration // capture-time idle timeout after which a connection is flushed and closed
@@ -50,12 +60,25 @@ type Config struct {
 	// (default DefaultBufferSize); frames that arrive while the queue is
 	// full are dropped by the kernel and counted in Stats.Dropped.
 	BufferSize int
+	// KeyLog holds TLS secrets (--tls-keylog); secrets in a pcapng
+	// Decryption Secrets Block are added to them. nil: TLS connections are
+	// named, not decrypted.
+	KeyLog *tlsdec.KeyLog
+}
+
+// MQTTPorts is 1883, 8883 and Ports, each once.
+func (c Config) MQTTPorts() []uint16 {
+	out := []uint16{DefaultPort, DefaultTLSPort}
+	for _, p := range c.Ports {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (c Config) withDefaults() Config {
-	if len(c.Ports) == 0 {
-		c.Ports = []uint16{DefaultPort}
-	}
+	c.Ports = c.MQTTPorts()
 	if c.MaxPacket <= 0 {
 		c.MaxPacket = DefaultMaxPacket
 	}
@@ -107,6 +130,11 @@ type FrameRef struct {
 	CI       gopacket.CaptureInfo
 	LinkType layers.LinkType
 	Data     []byte // raw link-layer bytes; nil unless Config.KeepFrames
+	// PayloadOffset is where the TCP payload starts in Data (-1 when the
+	// segment was rebuilt from fragments); Seq is the stream offset of
+	// that first payload byte (see Event.Span).
+	PayloadOffset int
+	Seq           int64
 }
 
 // Event is what the reader delivers. The Event and its slices are reused:
@@ -137,19 +165,34 @@ type Event struct {
 	// one; without it the connection was picked up mid-stream (or resumed
 	// after an idle flush).
 	SYN bool
+	// Transport describes how the connection carries MQTT (TCP, TLS,
+	// WebSocket). It is never changed once handed out (a handshake that
+	// tells more gives the later events a new one), so it may be kept.
+	Transport *transport.Info
+	// Span is the packet's stream span (offsets of its direction, see
+	// FrameRef.Seq) when it is carried in plain TCP; zero otherwise.
+	Span transport.Span
+	// WebSocket describes the message that carried the packet; nil unless
+	// the connection is WebSocket.
+	WebSocket *transport.MessageInfo
+	// Finding is a protocol finding about how the packet travelled (e.g.
+	// "[MQTT-6.0.0-1] ..." for a WebSocket text frame); empty when none.
+	Finding string
 }
 
 // Stats summarises a run.
 type Stats struct {
 	Frames      int // records read
 	Packets     int // MQTT packets delivered (partial ones included)
-	Connections int // TCP connections on the MQTT ports
+	Connections int // TCP connections shown: MQTT ones, and those on the MQTT ports
+	NotMQTT     int // connections on the MQTT ports that are not MQTT (named in a note)
+	Encrypted   int // connections on the MQTT ports that are TLS not decrypted (named in a note)
 	Gaps        int // gap events
 	Truncated   int // frames cut by the snaplen
 	Dropped     int // live: frames the kernel dropped
 	Received    int // live: frames the kernel filter passed (tcpdump's "received by filter")
 	NonTCP      int // frames that are not TCP over IPv4/IPv6
-	OtherTCP    int // TCP frames on other ports
+	OtherTCP    int // TCP frames of connections that are not MQTT
 	Oversize    int // MQTT packets skipped for exceeding a buffer limit
 	// UnsupportedLink counts frames of pcapng interfaces whose link type
 	// cannot be decoded (they are skipped, the other interfaces are read).
@@ -167,4 +210,5 @@ type Stats struct {
 	LinkType    layers.LinkType // of the file (first interface for pcapng); for -w
 	Snaplen     int             // of the file, for -w (0 if unknown)
 	Interrupted bool            // the context was cancelled before the end of input
+	Secrets     int             // pcapng Decryption Secrets Blocks with a TLS key log
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/mqttdump/mqttdump/transport"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 // Page limits for reassembly's out-of-order buffers (a page holds 1900
@@ -46,6 +49,9 @@ type frameCtx struct {
 	// frame's time, so a timestamp jump cannot age every connection at once.
 	clock time.Time
 	held  bool // reassembly queued its data out of order (see orderer)
+	// payOff is where the TCP payload starts in the raw frame (-1 when
+	// the segment was rebuilt, e.g. from IP fragments).
+	payOff int
 }
 
 // GetCaptureInfo is what reassembly stores with the frame's bytes: the
@@ -80,7 +86,9 @@ type engine struct {
 	order     orderer
 	inFlush   int
 	evicting  bool
-	buffered  int // bytes held by framers (see MaxBuffered)
+	buffered  int        // bytes held for connections, charged by capacity (see MaxBuffered)
+	open      int        // connections not yet complete (spares are freed when none is)
+	frames    []FrameRef // reused for Event.Frames
 	cur       *frameCtx
 	curSrc    netip.AddrPort
 	curDst    netip.AddrPort
@@ -88,11 +96,15 @@ type engine struct {
 	tcp       layers.TCP
 	pad       []byte
 	ev        Event
-	spare     [][]byte // large packet buffers between uses (see framer.grow)
+	spare     [][]byte             // packet buffers between uses (see memory)
+	ignored   map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
+	keys      *tlsdec.KeyLog       // Config.KeyLog, plus the secrets found in the capture
+	ownKeys   bool                 // keys is ours (a copy made to add the capture's)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
 	e := &engine{cfg: cfg.withDefaults(), fn: fn, clockStep: maxClockStep}
+	e.keys = e.cfg.KeyLog
 	for _, p := range e.cfg.Ports {
 		e.ports[p/64] |= 1 << (p % 64)
 	}
@@ -104,6 +116,15 @@ func newEngine(cfg Config, fn func(*Event) error) *engine {
 }
 
 func (e *engine) isPort(p uint16) bool { return e.ports[p/64]&(1<<(p%64)) != 0 }
+
+// takeSecrets adds the Decryption Secrets Blocks src has read so far.
+func (e *engine) takeSecrets(src packetSource) {
+	if ss, ok := src.(secretSource); ok {
+		for _, b := range ss.pendingSecrets() {
+			e.addSecrets(b)
+		}
+	}
+}
 
 // run reads src to the end, the context's end or the first callback error.
 // A read error comes back after everything before it has been delivered.
@@ -126,6 +147,7 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			readErr = err
 			break
 		}
+		e.takeSecrets(src)
 		if !supportedLink(lt) {
 			// A pcapng interface of a link type we cannot decode: its
 			// frames are counted (and numbered), the others still read.
@@ -142,6 +164,7 @@ func (e *engine) run(ctx context.Context, src packetSource) error {
 			return e.err
 		}
 	}
+	e.takeSecrets(src) // a block after the last frame still counts
 	e.flushAllInOrder()
 	if e.err != nil {
 		return e.err
@@ -177,8 +200,10 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 		e.stats.Truncated++
 		return
 	}
+	// Every TCP connection is looked at: MQTT is found by content on any
+	// port, and a connection found not to be MQTT is dropped by its stream.
 	sp, dp := binary.BigEndian.Uint16(s.tcp[0:]), binary.BigEndian.Uint16(s.tcp[2:])
-	if !e.isPort(sp) && !e.isPort(dp) {
+	if e.ignoredFrame(netip.AddrPortFrom(s.src, sp), netip.AddrPortFrom(s.dst, dp), s.tcp) {
 		e.stats.OtherTCP++
 		return
 	}
@@ -187,7 +212,7 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 		return
 	}
 	hl := int(e.tcp.DataOffset) * 4
-	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt, clock: e.clock}
+	c := &frameCtx{num: e.frameNo, seq: e.tcp.Seq, real: len(e.tcp.Payload), full: s.wireLen - hl, lt: lt, clock: e.clock, payOff: payloadOffset(data, s.tcp, hl)}
 	if e.tcp.SYN {
 		c.seq++
 	}
@@ -264,11 +289,31 @@ type factory struct{ e *engine }
 
 func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
 	e := f.e
-	s := &stream{e: e, index: e.stats.Connections, syn: tcp.SYN}
-	e.stats.Connections++
+	s := &stream{e: e, index: -1, open: true, syn: tcp.SYN}
+	e.open++
 	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	mqttPort := e.isPort(sp) || e.isPort(dp)
 	toServer := e.isPort(dp) && (!e.isPort(sp) || dp <= sp)
+	if !mqttPort {
+		// No port says which side is the server: the SYN's sender is the client.
+		toServer = !tcp.SYN || !tcp.ACK
+	}
 	s.init(toServer, e.curSrc, e.curDst)
 	e.addConn(s)
+	if mqttPort {
+		s.number() // named even if it turns out not to be MQTT
+	}
+	s.chain = transport.New(transport.Config{MQTTPort: mqttPort, MaxPacket: e.cfg.MaxPacket, Budget: e.cfg.MaxBuffered,
+		Mem: memory{e}, KeyLog: e.keys, Sink: s.deliver, Decided: s.decided})
 	return s
+}
+
+// payloadOffset is where the TCP payload (after a header of hl bytes)
+// starts in frame, or -1 when tcp does not lie inside frame.
+func payloadOffset(frame, tcp []byte, hl int) int {
+	off := cap(frame) - cap(tcp)
+	if off < 0 || off >= len(frame) || len(tcp) == 0 || &frame[off] != &tcp[0] {
+		return -1
+	}
+	return off + hl
 }

@@ -92,17 +92,24 @@ type fileSource struct {
 	br    *bufio.Reader
 	pcap  *pcapgo.Reader
 	ng    *pcapgo.NgReader
-	frame int
+	scan  *secretScanner // pcapng: Decryption Secrets Blocks
+	// secrets found and not yet taken (see pendingSecrets)
+	secrets [][]byte
+	frame   int
 }
 
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	tap func([]byte) // sees every byte read (pcapng: the secrets scanner)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.tap != nil && n > 0 {
+		c.tap(p[:n])
+	}
 	return n, err
 }
 
@@ -144,6 +151,8 @@ func openSource(r io.Reader) (*fileSource, error) {
 			return nil, unsupportedLinkError(s.pcap.LinkType())
 		}
 	case magicPcapng:
+		s.scan = newSecretScanner(s.foundSecrets)
+		count.tap = s.scan.feed
 		s.br = bufio.NewReaderSize(newNgFixer(count), 1<<16)
 		s.ng, err = pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {

@@ -35,22 +35,22 @@ type dirState struct {
 
 // tail is one direction's last delivered bytes.
 type tail struct {
-	f   *framer
+	f   *direction
 	seq uint32 // sequence number of buf[0]
 	buf []byte
 	use int
 }
 
 type tails struct {
-	byDir map[*framer]*tail
+	byDir map[*direction]*tail
 	use   int
 }
 
 // keepTail records bytes delivered in order to f, starting at seq.
-func (e *engine) keepTail(f *framer, seq uint32, b []byte) {
+func (e *engine) keepTail(f *direction, seq uint32, b []byte) {
 	t := &e.tails
 	if t.byDir == nil {
-		t.byDir = map[*framer]*tail{}
+		t.byDir = map[*direction]*tail{}
 	}
 	t.use++
 	tl := t.byDir[f]
@@ -116,7 +116,7 @@ func (e *engine) checkSegment(s *stream, tcp *layers.TCP, dir reassembly.TCPFlow
 	if d.ended && int32(tcp.Seq-d.endSeq) >= 0 {
 		if !d.noted {
 			d.noted = true
-			f.note(c, fmt.Sprintf("%d bytes after the %s in frame %d ignored: the stream had ended (later ones are not noted)", n, d.by, c.num))
+			s.note(f, c, fmt.Sprintf("%d bytes after the %s in frame %d ignored: the stream had ended (later ones are not noted)", n, d.by, c.num))
 		}
 		return
 	}
@@ -149,7 +149,7 @@ func (e *engine) checkSegment(s *stream, tcp *layers.TCP, dir reassembly.TCPFlow
 	old := tl.buf[lo-tl.seq : hi-tl.seq]
 	cur := tcp.Payload[lo-seq : hi-seq]
 	if k := firstDiff(old, cur); k >= 0 {
-		f.note(c, fmt.Sprintf("retransmission with different bytes at stream offset %d (frame %d): kept the first copy", lo+uint32(k)-d.base, c.num))
+		s.note(f, c, fmt.Sprintf("retransmission with different bytes at stream offset %d (frame %d): kept the first copy", lo+uint32(k)-d.base, c.num))
 	}
 }
 

@@ -229,7 +229,8 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 
 func (pl *Pipeline) meta(ev *capture.Event) *render.Meta {
 	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream, Dir: ev.Dir, FrameLen: ev.FrameLen}
+		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream, Dir: ev.Dir, FrameLen: ev.FrameLen,
+		Transport: ev.Transport, WebSocket: ev.WebSocket}
 	return &pl.m
 }
 

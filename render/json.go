@@ -30,6 +30,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = append(b, `,"stream":`...)
 		b = strconv.AppendInt(b, int64(m.Stream), 10)
 		b = append(b, ',')
+		b = appendJSONTransport(b, m)
 	}
 	b = append(b, `"type":"`...)
 	b = append(b, dissect.TypeKeyword(pk.Type)...)

@@ -13,6 +13,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 // Options decide how a Printer draws.
@@ -64,6 +65,10 @@ type Meta struct {
 	// Delta is the time since the previous MQTT packet read, DeltaShown
 	// since the previous one shown (-t d, -t dd).
 	Delta, DeltaShown time.Duration
+	// Transport says how the connection carries MQTT; nil or plain TCP
+	// draws nothing extra (see transport.go).
+	Transport *transport.Info
+	WebSocket *transport.MessageInfo // the message that carried the packet, if any
 }
 
 // appendAddr writes an address as netip prints it, escaped when a zone

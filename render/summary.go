@@ -33,6 +33,7 @@ func appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
 	dst = appendPadAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
 	dst = appendPadAddr(dst, m.Dst)
+	dst = appendTransportMarker(dst, m)
 	return append(dst, ' ')
 }
 

@@ -51,6 +51,9 @@ func (v *Packets) Packet(pk *dissect.Packet, m *Meta) error {
 	} else {
 		err = v.P.Summary(pk, m)
 		if err == nil && v.Breakdown {
+			err = v.P.TransportLine(m)
+		}
+		if err == nil && v.Breakdown {
 			err = v.P.Breakdown(pk)
 		}
 		if err == nil && v.Hex {
@@ -100,6 +103,8 @@ type Counts struct {
 	Shown       int // MQTT packets that passed the filters
 	Total       int // MQTT packets dissected
 	Connections int
+	NotMQTT     int // connections on MQTT ports that are not MQTT
+	Encrypted   int // connections on MQTT ports that are TLS not decrypted
 	Gaps        int
 	Malformed   int
 	Oversize    int // packets skipped for exceeding a buffer limit
@@ -136,6 +141,12 @@ func WriteCounts(w io.Writer, c Counts) error {
 		}
 	}
 	fmt.Fprintf(&b, ", %s, %s, %d malformed", plural(c.Connections, "connection"), plural(c.Gaps, "gap"), c.Malformed)
+	if c.NotMQTT > 0 {
+		fmt.Fprintf(&b, ", %d not MQTT", c.NotMQTT)
+	}
+	if c.Encrypted > 0 {
+		fmt.Fprintf(&b, ", %d TLS not decrypted", c.Encrypted)
+	}
 	if c.Oversize > 0 {
 		fmt.Fprintf(&b, ", %d oversize skipped", c.Oversize)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/conn"
 	"github.com/mqttdump/mqttdump/render"
+	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
 
 type captureOpts struct {
@@ -32,6 +33,7 @@ type captureOpts struct {
 	maxPacket   int
 	maxBuffered int
 	maxConns    int
+	tlsKeylog   string
 	idle        time.Duration
 	bufferKiB   int
 	disp        displayOpts
@@ -91,7 +93,7 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
-	fs.StringSliceVarP(&o.ports, "port", "p", []string{"1883"}, "MQTT TCP port(s): repeat or comma-separate")
+	fs.StringSliceVarP(&o.ports, "port", "p", nil, "more MQTT TCP ports besides 1883 and 8883: repeat or comma-separate (files find MQTT on any port by content)")
 	fs.BoolVarP(&o.verbose, "verbose", "V", false, "print the annotated byte-by-byte breakdown under each summary line")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
 	fs.StringVarP(&o.write, "write", "w", "", "write the frames that carried the shown MQTT packets to a pcap FILE")
@@ -114,6 +116,7 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.IntVar(&o.maxConns, "max-conns", capture.DefaultMaxConns, "TCP connections tracked at once; past it the least recently active are closed (counted as evicted)")
+	fs.StringVar(&o.tlsKeylog, "tls-keylog", "", "decrypt TLS with the secrets of this NSS key log FILE (SSLKEYLOGFILE)")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
 	fs.Usage = func() { writeHelp(sys.out, o.mode.command(), fs) }
 	return fs
@@ -304,6 +307,13 @@ func (o *captureOpts) config() (capture.Config, error) {
 	}
 	cfg.MaxPacket, cfg.MaxBuffered, cfg.IdleFlush = o.maxPacket, o.maxBuffered, o.idle
 	cfg.MaxConns = o.maxConns
+	if o.tlsKeylog != "" {
+		kl, err := readKeyLog(o.tlsKeylog)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.KeyLog = kl
+	}
 	cfg.BufferSize = o.bufferKiB << 10
 	return cfg, nil
 }
@@ -375,8 +385,9 @@ func (r *runner) live(ctx context.Context, cfg capture.Config) (capture.Stats, e
 	if l.Warning != "" {
 		fmt.Fprintf(r.sys.err, "mqttdump: warning: %s\n", l.Warning)
 	}
-	ports := make([]string, len(cfg.Ports))
-	for i, p := range cfg.Ports {
+	all := cfg.MQTTPorts()
+	ports := make([]string, len(all))
+	for i, p := range all {
 		ports[i] = strconv.Itoa(int(p))
 	}
 	fmt.Fprintf(r.sys.err, "listening on %s, MQTT on tcp port %s, snapshot length %d bytes\n",
@@ -388,6 +399,7 @@ func (r *runner) live(ctx context.Context, cfg capture.Config) (capture.Stats, e
 func (r *runner) endOfRun(st capture.Stats) {
 	c := r.stage.Counts()
 	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
+		NotMQTT: st.NotMQTT, Encrypted: st.Encrypted,
 		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
 		Live: r.opts.iface != "", Dropped: st.Dropped, Received: st.Received, Quiet: r.opts.quiet, Evicted: st.Evicted, Unsupported: st.UnsupportedLink,
 		FragDropped: st.FragDropped, FragOverlap: st.FragOverlap}
@@ -481,4 +493,18 @@ func (r *runner) report(st capture.Stats) error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
+}
+
+// readKeyLog reads the --tls-keylog file.
+func readKeyLog(path string) (*tlsdec.KeyLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-keylog: cannot open %s: %w", path, unwrapPath(err))
+	}
+	defer f.Close()
+	kl, err := tlsdec.ParseKeyLog(f)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-keylog %s: %w", path, err)
+	}
+	return kl, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/hexinput"
 	"github.com/mqttdump/mqttdump/render"
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 // decodeOpts are the flags of mqttdump decode.
@@ -97,6 +98,8 @@ type decoder struct {
 	shown   int    // packets printed
 	head    bool   // the current block's start has been judged MQTT
 	dir     dissect.Direction
+	framer  *transport.Framer // the block's, while it has one
+	err     error             // first error of the framer's callback
 }
 
 // frameMax bounds a pasted frame (libpcap's largest snaplen): longer runs
@@ -166,22 +169,39 @@ func (d *decoder) drain(final bool) error {
 		}
 		d.head = true
 	}
-	for len(b) > 0 {
-		f := dissect.FrameHead(b)
-		n := f.Total
-		if f.Status != dissect.FrameComplete {
-			if !final {
-				break
-			}
-			n = len(b) // the dissector says how many bytes are missing
-		}
-		if err := d.print(b[:n]); err != nil {
-			return writeError{err}
-		}
-		b = b[n:]
+	// The capture's framer cuts the packets, so a paste resynchronises
+	// after garbage the way a capture does.
+	if d.framer == nil {
+		d.framer = transport.NewFramer(transport.FramerConfig{Sink: d.framed})
 	}
-	d.buf = append(d.buf[:0], b...)
-	return nil
+	d.framer.Write(b, transport.Source{})
+	if final {
+		d.framer.Finish()
+		d.framer = nil
+	}
+	d.buf = d.buf[:0]
+	err := d.err
+	d.err = nil
+	return err
+}
+
+// framed prints what the framer cuts: packets, and notes about skipped bytes.
+func (d *decoder) framed(ev *transport.Event) {
+	if d.err != nil {
+		return
+	}
+	if ev.Kind == transport.KindPacket {
+		if err := d.print(ev.Data); err != nil {
+			d.err = writeError{err}
+		}
+		return
+	}
+	if d.opts.format == "json" {
+		return
+	}
+	if _, err := fmt.Fprintf(d.w, "[note] %s\n", render.Escape(ev.Message)); err != nil {
+		d.err = writeError{err}
+	}
 }
 
 // notMQTT names bytes that are clearly something else, so a paste of the

@@ -29,7 +29,7 @@ _mqttdump() {
                 '(-r --read)'{-r,--read}'[read packets from a pcap or pcapng FILE (- for standard input)]:file:_files' \
                 '(-i --interface)'{-i,--interface}'[capture live on IFACE (Linux]:interface:_mqttdump_ifaces' \
                 '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use, and exit]' \
-                '(-p --port)'{-p,--port}'[MQTT TCP port(s)\: repeat or comma-separate]:value: ' \
+                '(-p --port)'{-p,--port}'[more MQTT TCP ports besides 1883 and 8883\: repeat or comma-separate (files find MQTT on any port by content)]:value: ' \
                 '(-V --verbose)'{-V,--verbose}'[print the annotated byte-by-byte breakdown under each summary line]' \
                 '(-c --count)'{-c,--count}'[stop after N MQTT packets have been shown]:value: ' \
                 '(-w --write)'{-w,--write}'[write the frames that carried the shown MQTT packets to a pcap FILE]:file:_files' \
@@ -54,12 +54,14 @@ _mqttdump() {
                 '(-B --buffer-size)'{-B,--buffer-size}'[live capture\: kernel buffer in KiB (frames arriving while it is full are dropped)]:value: ' \
                 '--max-packet[largest MQTT packet buffered whole]:value: ' \
                 '--max-buffered[bytes buffered across all connections]:value: ' \
+                '--max-conns[TCP connections tracked at once]:value: ' \
+                '--tls-keylog[decrypt TLS with the secrets of this NSS key log FILE (SSLKEYLOGFILE)]:file:_files' \
                 '--idle-flush[flush connections idle this long in capture time]:value: '; return ;;
             ladder) shift words; (( CURRENT-- )); _arguments -s \
                 '(-r --read)'{-r,--read}'[read packets from a pcap or pcapng FILE (- for standard input)]:file:_files' \
                 '(-i --interface)'{-i,--interface}'[capture live on IFACE (Linux]:interface:_mqttdump_ifaces' \
                 '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use, and exit]' \
-                '(-p --port)'{-p,--port}'[MQTT TCP port(s)\: repeat or comma-separate]:value: ' \
+                '(-p --port)'{-p,--port}'[more MQTT TCP ports besides 1883 and 8883\: repeat or comma-separate (files find MQTT on any port by content)]:value: ' \
                 '(-V --verbose)'{-V,--verbose}'[print the annotated byte-by-byte breakdown under each summary line]' \
                 '(-c --count)'{-c,--count}'[stop after N MQTT packets have been shown]:value: ' \
                 '(-w --write)'{-w,--write}'[write the frames that carried the shown MQTT packets to a pcap FILE]:file:_files' \
@@ -83,6 +85,8 @@ _mqttdump() {
                 '(-B --buffer-size)'{-B,--buffer-size}'[live capture\: kernel buffer in KiB (frames arriving while it is full are dropped)]:value: ' \
                 '--max-packet[largest MQTT packet buffered whole]:value: ' \
                 '--max-buffered[bytes buffered across all connections]:value: ' \
+                '--max-conns[TCP connections tracked at once]:value: ' \
+                '--tls-keylog[decrypt TLS with the secrets of this NSS key log FILE (SSLKEYLOGFILE)]:file:_files' \
                 '--idle-flush[flush connections idle this long in capture time]:value: '; return ;;
             completion) shift words; (( CURRENT-- )); _arguments -s \
                 '1:argument:(bash zsh fish)'; return ;;
@@ -96,7 +100,7 @@ _mqttdump() {
         '(-r --read)'{-r,--read}'[read packets from a pcap or pcapng FILE (- for standard input)]:file:_files' \
         '(-i --interface)'{-i,--interface}'[capture live on IFACE (Linux]:interface:_mqttdump_ifaces' \
         '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use, and exit]' \
-        '(-p --port)'{-p,--port}'[MQTT TCP port(s)\: repeat or comma-separate]:value: ' \
+        '(-p --port)'{-p,--port}'[more MQTT TCP ports besides 1883 and 8883\: repeat or comma-separate (files find MQTT on any port by content)]:value: ' \
         '(-V --verbose)'{-V,--verbose}'[print the annotated byte-by-byte breakdown under each summary line]' \
         '(-c --count)'{-c,--count}'[stop after N MQTT packets have been shown]:value: ' \
         '(-w --write)'{-w,--write}'[write the frames that carried the shown MQTT packets to a pcap FILE]:file:_files' \
@@ -120,6 +124,7 @@ _mqttdump() {
         '--max-packet[largest MQTT packet buffered whole]:value: ' \
         '--max-buffered[bytes buffered across all connections]:value: ' \
         '--max-conns[TCP connections tracked at once]:value: ' \
+        '--tls-keylog[decrypt TLS with the secrets of this NSS key log FILE (SSLKEYLOGFILE)]:file:_files' \
         '--idle-flush[flush connections idle this long in capture time]:value: ' \
         '--version[print the version]' \
         '1: :{_describe command cmds}'
