@@ -103,16 +103,22 @@ type Packet struct {
 	// "Publish Message (id=1) [test/a]".
 	Info string
 	// Facts used by summaries and filters; zero values when absent.
-	PacketID  int // -1 when the packet has none
-	QoS       int
-	Retain    bool
-	Dup       bool
-	Topic     string   // PUBLISH topic (resolved from an alias when needed)
-	Filters   []string // SUBSCRIBE/UNSUBSCRIBE topic filters
-	ClientID  string   // CONNECT client identifier
-	Reason    int      // CONNACK return code or MQTT 5 reason code; -1 when none
-	Payload   int      // PUBLISH payload length
-	Malformed bool     // at least one malformed finding
+	PacketID int // -1 when the packet has none
+	QoS      int
+	Retain   bool
+	Dup      bool
+	Topic    string   // PUBLISH topic (resolved from an alias when needed)
+	Filters  []string // SUBSCRIBE/UNSUBSCRIBE topic filters
+	ClientID string   // CONNECT client identifier
+	Reason   int      // CONNACK return code or MQTT 5 reason code; -1 when none
+	Payload  int      // PUBLISH payload length
+	// Preview is a short text of the PUBLISH payload for the summary line,
+	// set by the session's PayloadDecoder ("" without one).
+	Preview string
+	// Sources are the data sources beyond Raw that payload decoders
+	// unpacked (Node.Source points at one of them).
+	Sources   []*DataSource
+	Malformed bool // at least one malformed finding
 
 	// v5Evidence: the body used something only MQTT 5 has (properties,
 	// reason codes); it makes a guessed 5.0 believable.

@@ -8,8 +8,10 @@ const willPacket = 16
 
 // propResult carries what later fields need from the properties.
 type propResult struct {
-	topicAlias  int
-	payloadUTF8 bool
+	topicAlias      int
+	payloadUTF8     bool
+	formatIndicator int    // -1 when absent
+	contentType     string // the Content Type property
 }
 
 // properties decodes an MQTT 5 property block (5.0 §2.2.2): a variable byte
@@ -17,7 +19,7 @@ type propResult struct {
 // gets its own bounded cursor so a bad property cannot eat the payload.
 func (d *decoder) properties(def *FieldDef, typ int) propResult {
 	c := d.c
-	var res propResult
+	res := propResult{formatIndicator: -1}
 	if c.dead {
 		return res
 	}
@@ -111,8 +113,8 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if v > 1 {
 			d.a.protocol(prop, fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), "5.0 §3")
 		}
-		if spec.id == 0x01 && v == 1 {
-			res.payloadUTF8 = true
+		if spec.id == 0x01 {
+			res.payloadUTF8, res.formatIndicator = v == 1, int(v)
 		}
 	case ptU16, ptU32:
 		size := 2
@@ -148,6 +150,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 			return
 		}
 		prop.Value = s
+		if spec.id == 0x03 {
+			res.contentType = s
+		}
 	case ptBinary:
 		b, n := c.prefixed(fPropBinLn, fPropBin)
 		if n == nil {

@@ -17,6 +17,9 @@ type Session struct {
 	// of the cost. The packet lives until the next Dissect on the session
 	// (or on its Arena).
 	FactsOnly bool
+	// Payload, when set, decodes PUBLISH payloads and will messages into
+	// nodes under the payload's node (package payload provides one).
+	Payload PayloadDecoder
 
 	// aliases[dir] maps a topic alias to its topic, per direction.
 	aliases [3]map[uint16]string

@@ -19,6 +19,8 @@ type Options struct {
 	// MaxValueBytes cuts long values after this many bytes with
 	// "… N more bytes"; 0 shows everything.
 	MaxValueBytes int
+	// NoPayload leaves the payload preview off the summary line.
+	NoPayload bool
 }
 
 // Meta is what the capture knows about a packet; nil for `decode`.

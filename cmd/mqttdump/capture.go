@@ -14,6 +14,8 @@ import (
 
 	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/payload"
+	"github.com/mqttdump/mqttdump/redact"
 	"github.com/mqttdump/mqttdump/render"
 )
 
@@ -124,6 +126,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		out:      out,
 		sessions: map[int]*connState{},
 		arena:    dissect.NewArena(),
+		payloads: o.out.pay.decoders(o.out.maxBytes),
 		parked:   parking{m: map[connKey]*connState{}},
 	}
 	if o.write != "" {
@@ -247,6 +250,8 @@ type pipeline struct {
 	arena    *dissect.Arena
 	parked   parking
 	w        *capture.PcapWriter
+	payloads *payload.Set
+	poisoned poisoned // frames -w leaves out: their secrets could not be redacted
 
 	shown, total, malformed, gaps, notes int
 }
@@ -276,11 +281,17 @@ func (pl *pipeline) event(ev *capture.Event) error {
 		// field tree.
 		cs.sess.Arena = pl.arena
 		cs.sess.FactsOnly = pl.opts.quiet || (pl.opts.out.format == "text" && !pl.opts.verbose && !pl.opts.out.hex)
+		// -w with --redact needs the tree to find the secrets' bytes
+		cs.sess.FactsOnly = cs.sess.FactsOnly && (pl.wfile == nil || pl.opts.out.pay.level == redact.Off)
+		cs.sess.Payload = pl.payloads.ForConnection()
 	}
 	if pl.sessions[ev.Stream] == nil {
 		pl.sessions[ev.Stream] = cs
 	}
 	p := cs.sess.Dissect(ev.Data, ev.Dir)
+	if spans := redact.Packet(p, pl.opts.out.pay.level); pl.wfile != nil && !redactFrames(ev.Frames, ev.Data, spans) {
+		pl.poisoned.add(ev.Frames)
+	}
 	pl.total++
 	if p.Malformed {
 		pl.malformed++
@@ -380,7 +391,7 @@ func (pl *pipeline) writeFrames(ev *capture.Event) error {
 		}
 		pl.w = w
 	}
-	if err := pl.w.WriteFrames(ev.Frames); err != nil {
+	if err := pl.w.WriteFrames(pl.poisoned.filter(ev.Frames)); err != nil {
 		return fmt.Errorf("-w %s: %w", pl.opts.write, err)
 	}
 	return nil
@@ -421,6 +432,10 @@ func (pl *pipeline) endOfRun(st capture.Stats) {
 	if pl.opts.iface != "" {
 		fmt.Fprintf(&b, ", %d dropped by kernel", st.Dropped)
 	}
+	if pl.poisoned.left > 0 {
+		fmt.Fprintf(&b, ", %d frames not written (--redact could not find the secret bytes in them)", pl.poisoned.left)
+	}
+	b.WriteString(payloadStats(pl.payloads))
 	if pl.w != nil && pl.w.Skipped > 0 {
 		fmt.Fprintf(&b, ", %d frames of another link type not written", pl.w.Skipped)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/hexinput"
+	"github.com/mqttdump/mqttdump/redact"
 )
 
 const decodeUsage = `Usage: mqttdump decode [flags] [HEX ...]
@@ -58,8 +59,10 @@ func runDecode(args []string, sys stdio) error {
 	sys.out = out
 	pr := o.printer(sys)
 	sess := dissect.NewSession(ver)
+	sess.Payload = o.pay.decoders(o.maxBytes).ForConnection()
 	for i, pkt := range splitPackets(raw) {
 		p := sess.Dissect(pkt, dissect.DirUnknown)
+		redact.Packet(p, o.pay.level)
 		switch {
 		case o.format == "json":
 			err = pr.JSON(p, nil)
