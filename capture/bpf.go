@@ -9,6 +9,9 @@ import (
 // maxFilterPorts keeps every jump of the filter within bpf's 8-bit offsets.
 const maxFilterPorts = 16
 
+// MaxLivePorts is how many ports a live capture's kernel filter can take.
+const MaxLivePorts = maxFilterPorts
+
 // portFilter assembles the kernel filter "tcp port A or tcp port B ..." for
 // Ethernet frames: IPv4 and IPv6 (without extension headers), untagged or
 // with one 802.1Q tag. Packet sockets usually see VLAN tags stripped into

@@ -19,6 +19,9 @@ import (
 // ErrNotCapture is returned (wrapped) for input that is neither pcap nor pcapng.
 var ErrNotCapture = errors.New("not a pcap or pcapng file")
 
+// ErrEmpty is returned (wrapped) for input with no bytes at all.
+var ErrEmpty = errors.New("empty: no capture in it")
+
 // File magic numbers, as read little-endian from the first four bytes.
 const (
 	magicPcapMicro   = 0xa1b2c3d4
@@ -48,6 +51,9 @@ func ReadFile(ctx context.Context, path string, cfg Config, fn func(*Event) erro
 		return Stats{}, fmt.Errorf("cannot open %s: %w", path, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return Stats{}, fmt.Errorf("%s is a directory, not a capture file", path)
+	}
 	st, err := ReadFrom(ctx, f, cfg, fn)
 	if err != nil {
 		return st, fmt.Errorf("%s: %w", path, err)
@@ -107,6 +113,9 @@ func openSource(r io.Reader) (*fileSource, error) {
 		}
 		br = bufio.NewReaderSize(z, 1<<16)
 		head, _ = br.Peek(4)
+	}
+	if len(head) == 0 {
+		return nil, ErrEmpty
 	}
 	if len(head) < 4 {
 		return nil, ErrNotCapture

@@ -14,7 +14,7 @@ type endOfRun struct {
 }
 
 var (
-	shownRE       = regexp.MustCompile(`(\d+) MQTT packets? shown`)
+	shownRE       = regexp.MustCompile(`(\d+) MQTT packets? (?:shown|decoded)`)
 	connectionsRE = regexp.MustCompile(`(\d+) connections?`)
 	gapsRE        = regexp.MustCompile(`(\d+) gaps?`)
 	malformedRE   = regexp.MustCompile(`(\d+) malformed`)

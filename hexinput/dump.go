@@ -11,6 +11,11 @@ import (
 //	hexdump -C   00000000  10 26 00 04 4d 51 54 54  04 c2 00 3c 00 09 31 32  |.&..MQTT...<..12|
 //	tshark -x    0000  10 26 00 04 4d 51 54 54 04 c2 00 3c 00 09 31 32   .&..MQTT...<..12
 //	od -A x -t x1z  000000 10 26 00 04 4d 51 54 54 04 c2 00 3c 00 09 31 32  >.&..MQTT...<..12<
+//	tcpdump -X   	0x0000:  1026 0004 4d51 5454 04c2 003c 0009 3132  .&..MQTT...<..12
+//	od -x, hexdump  0000000 2610 0400 514d 5454 c204 3c00 0900 3231
+//
+// The last two print 16-bit words in the machine's (little-endian) order,
+// so each word's bytes are swapped back.
 //
 // The ASCII column may look like hex ("abcd"), so the hex part ends at a
 // '|' or '>', at a gap of three or more blanks (short last lines are padded),
@@ -26,18 +31,25 @@ const (
 
 type dumpLine struct {
 	offset   uint64
-	hexStart int // byte index of the first hex byte
+	hexStart int  // byte index of the first hex byte
+	swap     bool // 16-bit little-endian words (od -x, plain hexdump)
 }
 
 // detectDump reports whether line is a dump line. The offset column is what
 // tells a dump from space-grouped hex ("10260004 4d515454"): it is followed
 // by a colon (xxd), by two or more blanks (hexdump -C, Wireshark), or it has
 // six or seven digits followed by a single blank (od); and unless a colon
-// marks it, the first hex token after it is a single byte.
+// marks it, the first hex token after it is a single byte — or a 16-bit
+// word after od's and hexdump's seven-digit offset. tcpdump writes its
+// offsets as 0x0000: and groups bytes like xxd.
 func detectDump(line string) (dumpLine, bool) {
 	i := 0
 	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
 		i++
+	}
+	prefixed := strings.HasPrefix(line[i:], "0x")
+	if prefixed {
+		i += 2
 	}
 	n := hexRun(line[i:])
 	if n < minOffsetDigits || n > maxOffsetDigits {
@@ -51,6 +63,8 @@ func detectDump(line string) (dumpLine, bool) {
 	colon := j < len(line) && line[j] == ':'
 	if colon {
 		j++
+	} else if prefixed {
+		return dumpLine{}, false
 	}
 	k := j
 	for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
@@ -67,6 +81,8 @@ func detectDump(line string) (dumpLine, bool) {
 		if first < 2 || !firstEnds {
 			return dumpLine{}, false
 		}
+	case first == 4 && firstEnds && gap == 1 && (n == 6 || n == 7):
+		return dumpLine{offset: off, hexStart: k, swap: true}, true
 	case first != 2 || !firstEnds:
 		return dumpLine{}, false
 	case gap < 2 && (n < 6 || n > 7): // od's offsets have 6 (-A x) or 7 digits
@@ -75,43 +91,15 @@ func detectDump(line string) (dumpLine, bool) {
 	return dumpLine{offset: off, hexStart: k}, true
 }
 
-func anyDumpLine(lines []string) bool {
-	for _, l := range lines {
-		if _, ok := detectDump(strings.TrimSuffix(l, "\r")); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// dumpWidth is the number of bytes per dump line, from the step between the
-// first two offsets (xxd -c 8, -c 32); 16 when that cannot be told. Octal or
-// decimal offsets read as hex only overestimate, and those dumps (od) mark
-// their ASCII column or have none.
-func dumpWidth(lines []string) int {
-	var offs []uint64
-	for _, l := range lines {
-		if d, ok := detectDump(strings.TrimSuffix(l, "\r")); ok {
-			offs = append(offs, d.offset)
-			if len(offs) == 2 {
-				break
-			}
-		}
-	}
-	if len(offs) == 2 && offs[1] > offs[0] && offs[1]-offs[0] <= maxDumpWidth {
-		return int(offs[1] - offs[0])
-	}
-	return defaultDumpWidth
-}
-
 // isOffsetToken reports a lone offset, as on the last line of hexdump and od.
 func isOffsetToken(t string) bool {
 	n := hexRun(t)
 	return n == len(t) && n >= minOffsetDigits && n <= maxOffsetDigits
 }
 
-// dumpBytes appends the hex part of a dump line, starting at byte index i.
-func dumpBytes(out []byte, line string, i, width int, ctx lineCtx) ([]byte, error) {
+// dumpBytes appends the hex part of a dump line, starting at byte index i;
+// swap reads it as 16-bit little-endian words.
+func dumpBytes(out []byte, line string, i, width int, swap bool, ctx lineCtx) ([]byte, error) {
 	got := 0
 	for i < len(line) {
 		gap := 0
@@ -133,7 +121,13 @@ func dumpBytes(out []byte, line string, i, width int, ctx lineCtx) ([]byte, erro
 		tok := line[i:j]
 		n := hexRun(tok)
 		clean := n == len(tok)
-		if clean && n%2 == 0 && got+n/2 <= width {
+		if swap && clean && n == 4 && got+2 <= width {
+			out = append(out, hexVal(tok[2])<<4|hexVal(tok[3]), hexVal(tok[0])<<4|hexVal(tok[1]))
+			got += 2
+			i = j
+			continue
+		}
+		if clean && n%2 == 0 && got+n/2 <= width && !swap {
 			out = appendPacked(out, tok)
 			got += n / 2
 			i = j

@@ -3,8 +3,11 @@ package hexinput
 import (
 	"bytes"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +71,13 @@ func TestParseFormats(t *testing.T) {
 		{"space grouped is not a dump", "10260004 4d515454 04c2003c", "102600044d51545404c2003c"},
 		{"one long token then bytes with single space", "1026 00 04", "10260004"},
 		{"eight digits then single bytes", "10260004 4d 51", "102600044d51"},
+		{"plain hexdump words", "0000000 2610 0400 514d 5454\n0000010\n", "102600044d515454"},
+		{"od -x odd length", "0000000 0c10 0000\n0000003\n", "100c00"},
+		{"hexdump odd length, hex offset", "0000000 0c10 0400 514d 5454 612e 0062\n000000b\n", "100c00044d5154542e61 62"},
+		{"od -x odd length, octal offset", "0000000 0c10 0400 514d 5454 612e 0062\n0000013\n", "100c00044d5154542e61 62"},
+		{"tcpdump -x", "\t0x0000:  4500 006f\n\t0x0010:  7f00 0001", "4500006f7f000001"},
+		{"tcpdump -X odd last", "\t0x0000:  1026 0004 4d51 5454 04c2 003c 0009 3132  .&..MQTT...<..12\n\t0x0010:  33                                       3", "102600044d51545404c2003c0009313233"},
+		{"C array after a quote-free preamble", "char a[] = {0x10, 0x26};\nchar b[] = {0x00};", "102600"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +106,8 @@ func TestParseToolOutput(t *testing.T) {
 		{"od-x1.txt", hexish},
 		{"python-repr.txt", hexish},
 		{"connect-xxd.txt", connect},
+		{"od-x.txt", hexish},
+		{"hexdump.txt", hexish},
 		{"tshark-x.txt", "00000000000000000000000086dd600bb8e7004d064000000000000000000000000000000001" +
 			"00000000000000000000000000000001963a075be456cf7176c0f42580180200005500000101080a73dd6b87" +
 			"73dd6b87102b00044d51545404c2003c00136d79766f69636569736d7970617373706f7274000475736572000470617373"},
@@ -143,8 +155,8 @@ func TestParseErrors(t *testing.T) {
 		{"00000000  00 00 00 00  |....|\n*\n00000030  01  |.|\n", "line 2: '*' stands for repeated lines the dump left out; dump again with -v"},
 		{"00000000: 1026 0z04 4d51  ..", "not hex: 'z' at line 1, column 17"},
 		{"0000  10 2", `odd number of hex digits in "2" at line 1, column 10`},
-		// plain hexdump shows little-endian 16-bit words: refused, never misread
-		{"0000000 2610 0400 514d 5454\n", `odd number of hex digits in "0000000" at line 1, column 1`},
+		{"0000000 2610 04z0 514d 5454\n", "not hex: 'z' at line 1, column 16"},
+		{"\t0x0000:  4500 00g4", "not hex: 'g' at line 1, column 18"},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -156,4 +168,84 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%q) error\n got %q\nwant %q", tt.in, err.Error(), tt.want)
 		}
 	}
+}
+
+// TestParseToolDumps reads true tcpdump output: a header line per frame,
+// then its dump; each frame is a block of its own.
+func TestParseToolDumps(t *testing.T) {
+	tests := []struct {
+		file   string
+		blocks int
+		first  int // bytes of the first block
+		head   string
+	}{
+		{"tcpdump-X.txt", 4, 111, "4500006f"},
+		{"tcpdump-x.txt", 2, 111, "4500006f"},
+		{"tcpdump-XX.txt", 2, 125, "000000000000000000000000080045"},
+		{"tshark-x.txt", 1, 131, "000000000000000000000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blocks, err := ParseBlocks(string(in))
+			if err != nil {
+				t.Fatalf("ParseBlocks: %v", err)
+			}
+			if len(blocks) != tt.blocks {
+				t.Fatalf("%d blocks, want %d", len(blocks), tt.blocks)
+			}
+			if len(blocks[0]) != tt.first {
+				t.Errorf("first block %d bytes, want %d", len(blocks[0]), tt.first)
+			}
+			if want := mustHex(t, tt.head); !bytes.HasPrefix(blocks[0], want) {
+				t.Errorf("first block starts % x, want % x", blocks[0][:min(len(blocks[0]), 16)], want)
+			}
+		})
+	}
+}
+
+// TestStreamMemory: a paste far larger than the prescan window is parsed
+// line by line; what Stream holds does not grow with the input.
+func TestStreamMemory(t *testing.T) {
+	line := strings.Repeat("30 0c 00 04 74 65 73 74 68 65 6c 6c 6f 21 ", 5) + "\n"
+	const lines = 200000 // 14 MB of bytes
+	r := &repeatReader{line: line, n: lines}
+	var total int
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err := Stream(r, func(b []byte, _ bool) error { total += len(b); return nil })
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != lines*70 {
+		t.Fatalf("got %d bytes, want %d", total, lines*70)
+	}
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 4<<20 {
+		t.Errorf("heap grew by %d bytes while streaming", grown)
+	}
+}
+
+// repeatReader yields line n times without holding them all.
+type repeatReader struct {
+	line string
+	n    int
+	rest string
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.rest == "" {
+		if r.n == 0 {
+			return 0, io.EOF
+		}
+		r.n--
+		r.rest = r.line
+	}
+	k := copy(p, r.rest)
+	r.rest = r.rest[k:]
+	return k, nil
 }

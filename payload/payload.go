@@ -142,6 +142,11 @@ func (d *Decoder) DecodePayload(pl *dissect.Payload) {
 	r := &run{d: d, o: &d.set.o, pl: pl, tree: pl.Tree(), root: pl.Node}
 	name, asked := d.choose(pl)
 	r.decode(name, asked, pl.Node, nil, pl.Data, pl.Offset, 0)
+	if n := pl.Node; n != nil && len(n.Children) > 0 && !ownsBytes(n) {
+		// only generated nodes (a failed Sparkplug decode's topic parts):
+		// the bytes are still shown
+		r.add(n, dissect.Node{Def: fCompRest, Offset: pl.Offset, Length: len(pl.Data), Value: pl.Data})
+	}
 	if n := pl.Node; n != nil && len(n.Children) > 0 && n.Show == "" {
 		// the decoded nodes say what the bytes are; the hex would only repeat them
 		n.Show = fmt.Sprintf("%d bytes", len(pl.Data))
@@ -299,4 +304,14 @@ func (r *run) fallbackPreview(data []byte) {
 	if r.text(nil, data, false) != nil {
 		r.hex(data)
 	}
+}
+
+// ownsBytes reports whether one of n's children covers bytes.
+func ownsBytes(n *dissect.Node) bool {
+	for _, c := range n.Children {
+		if !c.Generated {
+			return true
+		}
+	}
+	return false
 }

@@ -14,10 +14,12 @@ import (
 const (
 	inlineBytes = 9                 // longest value drawn on its field's line
 	bytesWidth  = inlineBytes*3 - 1 // "xx xx ... xx"
-	rowBytes    = 16                // bytes per continuation row
-	rowWidth    = rowBytes*3 - 1    // hex part of a continuation row
-	indentStep  = 2                 // spaces per tree level
-	gapWidth    = 2                 // between columns
+	// Continuation rows of a long value hold as many bytes as the bytes
+	// column, so the text column never moves, whatever the value's length.
+	rowBytes   = inlineBytes
+	rowWidth   = bytesWidth
+	indentStep = 2 // spaces per tree level
+	gapWidth   = 2 // between columns
 )
 
 // breakdown is the state of one Breakdown call.
@@ -141,7 +143,7 @@ func (b *breakdown) leaf(n *dissect.Node, depth int) {
 	p.buf = b.textColumn(p.buf, depth)
 	p.buf = b.leafText(p.buf, n, true)
 	p.buf = append(p.buf, '\n')
-	b.rows(n.Offset, bs)
+	b.rows(n.Offset, bs, depth)
 }
 
 // leafText is the field's text; long or binary values get a byte count and
@@ -187,9 +189,9 @@ func (b *breakdown) leafText(dst []byte, n *dissect.Node, long bool) []byte {
 	return appendEscaped(dst, nodeText(n))
 }
 
-// rows draws bs as hex rows of 16 bytes with an ASCII column, stopping at
-// MaxValueBytes with a "… N more bytes" row.
-func (b *breakdown) rows(off int, bs []byte) {
+// rows draws bs as hex rows with their ASCII in the text column, stopping
+// at MaxValueBytes with a "… N more bytes" row.
+func (b *breakdown) rows(off int, bs []byte, depth int) {
 	p := b.p
 	show := bs
 	if limit := p.o.MaxValueBytes; limit > 0 && len(bs) > limit {
@@ -199,6 +201,7 @@ func (b *breakdown) rows(off int, bs []byte) {
 		row := show[i:min(i+rowBytes, len(show))]
 		p.buf = b.offsetColumn(p.buf, off+i, true)
 		p.buf = b.hexColumn(p.buf, row, rowWidth)
+		p.buf = appendIndent(p.buf, depth+1)
 		p.buf = appendASCII(p.buf, row)
 		p.buf = append(p.buf, '\n')
 	}
@@ -223,7 +226,7 @@ func (b *breakdown) tail() {
 	p.buf = append(p.buf, ']')
 	p.buf = append(p.buf, p.pal.protocol.post...)
 	p.buf = append(p.buf, '\n')
-	b.rows(b.covered, rest)
+	b.rows(b.covered, rest, 0)
 }
 
 // bitLine draws "                                     ...0 0... = QoS Level: ...".

@@ -97,26 +97,35 @@ func bytesPacket(n int, fill func(i int) byte) *dissect.Packet {
 	return &dissect.Packet{Raw: raw, Fields: []*dissect.Node{leaf(dMsg, 0, n, raw)}}
 }
 
-func TestWrapAt16(t *testing.T) {
+// TestWrapInBytesColumn: a long value wraps in rows as wide as the bytes
+// column, its text in the text column, which never moves.
+func TestWrapInBytesColumn(t *testing.T) {
 	pk := bytesPacket(40, func(i int) byte { return byte(i) })
 	got := breakdownOf(t, pk, Options{})
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
-	// title, header, 3 rows (16 + 16 + 8)
-	if len(lines) != 5 {
-		t.Fatalf("got %d lines, want 5:\n%s", len(lines), got)
+	// title, header, 5 rows (9 + 9 + 9 + 9 + 4)
+	if len(lines) != 7 {
+		t.Fatalf("got %d lines, want 7:\n%s", len(lines), got)
 	}
 	if !strings.HasSuffix(lines[1], "Message: 40 bytes") {
 		t.Errorf("header line %q", lines[1])
 	}
 	wantRows := []string{
-		" 0000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  ................",
-		" 0010  10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f  ................",
-		" 0020  20 21 22 23 24 25 26 27                           !\"#$%&'",
+		" 0000  00 01 02 03 04 05 06 07 08    .........",
+		" 0009  09 0a 0b 0c 0d 0e 0f 10 11    .........",
+		" 0012  12 13 14 15 16 17 18 19 1a    .........",
+		" 001b  1b 1c 1d 1e 1f 20 21 22 23    ..... !\"#",
+		" 0024  24 25 26 27                   $%&'",
 	}
 	for i, w := range wantRows {
 		if lines[2+i] != w {
 			t.Errorf("row %d:\n got %q\nwant %q", i, lines[2+i], w)
 		}
+	}
+	// The value text starts in the same column on every line.
+	col := strings.Index(lines[1], "Message")
+	if strings.Index(lines[2], ".........") != col+2 {
+		t.Errorf("row text at column %d, field text at %d:\n%s", strings.Index(lines[2], "........."), col, got)
 	}
 }
 
@@ -139,16 +148,16 @@ func TestMaxValueBytesCut(t *testing.T) {
 	if !strings.Contains(got, "       … 80 more bytes\n") {
 		t.Errorf("no cut marker:\n%s", got)
 	}
-	if strings.Contains(got, " 0020 ") {
+	if strings.Contains(got, " 001b ") {
 		t.Errorf("row past the limit printed:\n%s", got)
 	}
-	if !strings.Contains(got, ` 0010  71 72 73 74                                      qrst`) {
-		t.Errorf("last row should hold bytes 16..19:\n%s", got)
+	if !strings.Contains(got, ` 0012  73 74                         st`) {
+		t.Errorf("last row should hold bytes 18..19:\n%s", got)
 	}
 	if !strings.Contains(got, `Message: 100 bytes "abcdefghijklmnopqrst…"`) {
 		t.Errorf("preview not cut at 20 bytes:\n%s", got)
 	}
-	if all := breakdownOf(t, pk, Options{}); strings.Contains(all, "more bytes") || !strings.Contains(all, " 0060  ") {
+	if all := breakdownOf(t, pk, Options{}); strings.Contains(all, "more bytes") || !strings.Contains(all, " 0063  ") {
 		t.Errorf("MaxValueBytes 0 must show everything:\n%s", all)
 	}
 	// a short value longer than the limit is cut too

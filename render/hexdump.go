@@ -47,15 +47,15 @@ func (p *Printer) Hex(pk *dissect.Packet) error {
 func (p *Printer) hexRows(raw []byte, starts []fieldStart) {
 	offW := offsetWidth(len(raw))
 	next := 0 // index into starts
-	for row := 0; row < len(raw); row += rowBytes {
-		bs := raw[row:min(row+rowBytes, len(raw))]
+	for row := 0; row < len(raw); row += dumpRowBytes {
+		bs := raw[row:min(row+dumpRowBytes, len(raw))]
 		p.buf = append(p.buf, ' ')
 		p.buf = append(p.buf, p.pal.offset.pre...)
 		p.buf = appendHexN(p.buf, uint64(row), offW)
 		p.buf = append(p.buf, p.pal.offset.post...)
 		p.buf = append(p.buf, "  "...)
 		p.buf = append(p.buf, p.pal.bytes.pre...)
-		for i := 0; i < rowBytes; i++ {
+		for i := 0; i < dumpRowBytes; i++ {
 			if i == 8 {
 				p.buf = append(p.buf, ' ')
 			}
@@ -69,11 +69,11 @@ func (p *Printer) hexRows(raw []byte, starts []fieldStart) {
 		p.buf = append(p.buf, " |"...)
 		p.buf = appendASCII(p.buf, bs)
 		p.buf = append(p.buf, '|')
-		pad := rowBytes - len(bs) // keeps the names of a short last row in column
+		pad := dumpRowBytes - len(bs) // keeps the names of a short last row in column
 		// fields starting in this row
 		first := true
 		lineLen := 0
-		for next < len(starts) && starts[next].off < row+rowBytes {
+		for next < len(starts) && starts[next].off < row+dumpRowBytes {
 			s := starts[next]
 			next++
 			if s.off < row {
@@ -131,10 +131,13 @@ func collectStarts(pk *dissect.Packet, src *dissect.DataSource) []fieldStart {
 	return out
 }
 
+// dumpRowBytes is the width of a hex dump row, as in xxd and Wireshark.
+const dumpRowBytes = 16
+
 // hexAnnotColumn is where field names start: " 0000  " + 16 "xx " + the
 // group gap + " |" + 16 ASCII + "|  ".
 func hexAnnotColumn(offW int) int {
-	return 1 + offW + 2 + rowBytes*3 + 1 + 2 + rowBytes + 1 + 2
+	return 1 + offW + 2 + dumpRowBytes*3 + 1 + 2 + dumpRowBytes + 1 + 2
 }
 
 // hasChildIn reports whether n has a non-bit child in data source src.

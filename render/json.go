@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/hex"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -27,9 +28,9 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = append(b, `,"time":"`...)
 		b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 		b = append(b, `","src":`...)
-		b = appendJSONString(b, m.Src)
+		b = appendJSONAddr(b, m.Src)
 		b = append(b, `,"dst":`...)
-		b = appendJSONString(b, m.Dst)
+		b = appendJSONAddr(b, m.Dst)
 		b = append(b, `,"stream":`...)
 		b = strconv.AppendInt(b, int64(m.Stream), 10)
 		b = append(b, ',')
@@ -182,6 +183,16 @@ func severityLevel(s dissect.Severity) string {
 		return "warning"
 	}
 	return "note"
+}
+
+// appendJSONAddr writes an address as a JSON string.
+func appendJSONAddr(b []byte, a netip.AddrPort) []byte {
+	if !a.IsValid() || a.Addr().Zone() != "" {
+		return appendJSONString(b, a.String())
+	}
+	b = append(b, '"')
+	b = a.AppendTo(b)
+	return append(b, '"')
 }
 
 // appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.

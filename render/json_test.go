@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 var testMeta = &Meta{
 	Frame: 3, Time: time.Date(2024, 5, 1, 12, 0, 0, 412000, time.FixedZone("CEST", 7200)),
-	Rel: 412 * time.Microsecond, Src: "127.0.0.1:52514", Dst: "127.0.0.1:1883", Stream: 0,
+	Rel: 412 * time.Microsecond, Src: netip.MustParseAddrPort("127.0.0.1:52514"), Dst: netip.MustParseAddrPort("127.0.0.1:1883"), Stream: 0,
 }
 
 func jsonOf(t *testing.T, pk *dissect.Packet, m *Meta) []byte {

@@ -6,6 +6,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -25,11 +26,20 @@ type Options struct {
 
 // Meta is what the capture knows about a packet; nil for `decode`.
 type Meta struct {
-	Frame    int           // 1-based frame that carried the packet's last byte
-	Time     time.Time     // that frame's timestamp
-	Rel      time.Duration // since the first frame of the capture
-	Src, Dst string        // "127.0.0.1:52514", "[::1]:1883"
-	Stream   int           // connection index, 0-based, in order of first sight
+	Frame    int            // 1-based frame that carried the packet's last byte
+	Time     time.Time      // that frame's timestamp
+	Rel      time.Duration  // since the first frame of the capture
+	Src, Dst netip.AddrPort // 127.0.0.1:52514, [::1]:1883
+	Stream   int            // connection index, 0-based, in order of first sight
+}
+
+// appendAddr writes an address as netip prints it, escaped when a zone
+// could carry arbitrary text.
+func appendAddr(dst []byte, a netip.AddrPort) []byte {
+	if !a.IsValid() || a.Addr().Zone() != "" {
+		return appendEscaped(dst, a.String())
+	}
+	return a.AppendTo(dst)
 }
 
 // paint is one colour as the escape sequences around a text, worked out

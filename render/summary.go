@@ -1,6 +1,7 @@
 package render
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -26,10 +27,23 @@ func appendMetaPrefix(dst []byte, m *Meta) []byte {
 	dst = append(dst, ' ')
 	dst = appendSeconds(dst, m.Rel)
 	dst = append(dst, ' ')
-	dst = appendEscaped(dst, m.Src)
+	dst = appendPadAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
-	dst = appendEscaped(dst, m.Dst)
+	dst = appendPadAddr(dst, m.Dst)
 	return append(dst, ' ')
+}
+
+// addrWidth fits the longest IPv4 address and port, "255.255.255.255:65535",
+// so lines of one capture line up (IPv6 addresses are longer and push on).
+const addrWidth = 21
+
+func appendPadAddr(dst []byte, a netip.AddrPort) []byte {
+	start := len(dst)
+	dst = appendAddr(dst, a)
+	for i := len(dst) - start; i < addrWidth; i++ {
+		dst = append(dst, ' ')
+	}
+	return dst
 }
 
 // appendPadInt right-aligns v in width columns.
@@ -68,7 +82,14 @@ const summaryInfoFactor = 4
 // text is raw (for JSON, which does its own escaping).
 func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byte {
 	dst = append(dst, "MQTT "...)
+	start := len(dst)
 	dst = appendVersion(dst, pk.Version)
+	if term {
+		// "v3.1" and "v5.0" padded to "v3.1.1", so the types line up.
+		for i := len(dst) - start; i < len("v3.1.1"); i++ {
+			dst = append(dst, ' ')
+		}
+	}
 	dst = append(dst, ' ')
 	if term {
 		// A topic can be 64 KB: the line keeps a readable length unless

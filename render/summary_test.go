@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func summaryOf(t *testing.T, pk *dissect.Packet, m *Meta) string {
 }
 
 func TestSummary(t *testing.T) {
-	want := "    3 0.000412 127.0.0.1:52514 -> 127.0.0.1:1883 MQTT v3.1.1 Publish Message (id=1) [test/a] QoS 1 retain 40 bytes\n"
+	want := "    3 0.000412 127.0.0.1:52514       -> 127.0.0.1:1883        MQTT v3.1.1 Publish Message (id=1) [test/a] QoS 1 retain 40 bytes\n"
 	if got := summaryOf(t, publishExample(t), testMeta); got != want {
 		t.Errorf("with meta\n got %q\nwant %q", got, want)
 	}
@@ -40,14 +41,14 @@ func TestSummaryPublishFlags(t *testing.T) {
 
 func TestSummaryVersionAndExperts(t *testing.T) {
 	got := summaryOf(t, publish5Example(t), nil)
-	want := `MQTT v5.0 Publish Message [sensors/\x1b[31mred] QoS 0 4 bytes (version guessed)` + "\n" // notes stay out of the line
+	want := `MQTT v5.0   Publish Message [sensors/\x1b[31mred] QoS 0 4 bytes (version guessed)` + "\n" // notes stay out of the line
 	if got != want {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
 	pk := malformedExample(t)
 	pk.Version = dissect.VersionUnknown
 	got = summaryOf(t, pk, nil)
-	want = "MQTT v? Connect Command [incomplete: 20 more bytes expected] [malformed: Client ID runs past the end of the packet, +1 more]\n"
+	want = "MQTT v?     Connect Command [incomplete: 20 more bytes expected] [malformed: Client ID runs past the end of the packet, +1 more]\n"
 	if got != want {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
@@ -57,7 +58,7 @@ func TestSummaryEscapesEverything(t *testing.T) {
 	pk := &dissect.Packet{Type: dissect.TypeConnect, Version: dissect.V311, Info: "Connect \u202e\x1b[2J\r",
 		Fields: []*dissect.Node{{Def: dMsg, Expert: []*dissect.Expert{{Severity: dissect.SevProtocol, Message: "bad \x07 bell"}}}}}
 	m := *testMeta
-	m.Src = "\x1b]0;x\x07"
+	m.Src = netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone("\x1b]0;x\x07"), 1883)
 	got := summaryOf(t, pk, &m)
 	checkTerminalSafe(t, strings.TrimSuffix(got, "\n"))
 	if !strings.Contains(got, `Connect \u202e\x1b[2J\r`) || !strings.Contains(got, `[protocol: bad \x07 bell]`) {

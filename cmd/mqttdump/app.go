@@ -99,12 +99,7 @@ func (o *outputOpts) printer(sys stdio) *render.Printer {
 }
 
 func run(ctx context.Context, args []string, sys stdio) int {
-	var err error
-	if len(args) > 0 && args[0] == "decode" {
-		err = runDecode(args[1:], sys)
-	} else {
-		err = runCapture(ctx, args, sys)
-	}
+	err := dispatch(ctx, args, sys)
 	if err == nil {
 		return exitOK
 	}
@@ -118,4 +113,21 @@ func run(ctx context.Context, args []string, sys stdio) int {
 		return exitUsage
 	}
 	return exitFail
+}
+
+// dispatch runs the subcommand args name, or reads a capture.
+func dispatch(ctx context.Context, args []string, sys stdio) error {
+	if len(args) == 0 {
+		return runCapture(ctx, args, sys)
+	}
+	if args[0] == "--version" {
+		return writeVersion(sys.out)
+	}
+	if c, ok := lookup(args[0]); ok && c.name != "" {
+		return c.run(ctx, args[1:], sys)
+	}
+	if !strings.HasPrefix(args[0], "-") {
+		return usagef("unknown command %q (commands: %s; mqttdump -h for help)", args[0], strings.Join(commandNames(), ", "))
+	}
+	return runCapture(ctx, args, sys)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -13,23 +12,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mqttdump/mqttdump/capture"
+	"github.com/mqttdump/mqttdump/conn"
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/payload"
 	"github.com/mqttdump/mqttdump/redact"
 	"github.com/mqttdump/mqttdump/render"
 )
-
-const captureUsage = `Usage: mqttdump -r FILE [flags]      read a pcap or pcapng file (- for standard input)
-       mqttdump -i IFACE [flags]     capture live (Linux; needs root or CAP_NET_RAW)
-       mqttdump -D                   list interfaces
-       mqttdump decode [flags] HEX   decode pasted hex (mqttdump decode -h)
-
-Keeps TCP on the MQTT ports, reassembles both directions of every connection
-and prints each MQTT packet: a summary line (default), the annotated
-breakdown (-V), a hex dump (-x) or NDJSON (-T json).
-
-Flags:
-`
 
 type captureOpts struct {
 	out         outputOpts
@@ -48,13 +36,28 @@ type captureOpts struct {
 	maxBuffered int
 	idle        time.Duration
 	bufferKiB   int
+	// lineBuffered (-l) flushes standard output after every packet.
+	lineBuffered bool
 }
 
 func runCapture(ctx context.Context, args []string, sys stdio) error {
+	var o captureOpts
+	fs := o.flagSet(sys)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return o.run(ctx, fs, sys)
+}
+
+// flagSet declares the capture mode's flags: the one source for parsing,
+// help, the man page and shell completion.
+func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("mqttdump", pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
 	fs.SortFlags = false
-	var o captureOpts
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
 	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
@@ -63,6 +66,7 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
 	fs.StringVarP(&o.write, "write", "w", "", "write the frames that carried the shown MQTT packets to a pcap FILE")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the end-of-run counts")
+	fs.BoolVarP(&o.lineBuffered, "line-buffered", "l", false, "flush standard output after every packet (as tcpdump -l), for pipes into other programs")
 	fs.StringSliceVar(&o.types, "type", nil, "show only these packet types: names or numbers, comma-separated (publish,subscribe or 3,8)")
 	fs.StringVar(&o.topic, "topic", "", "show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)")
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
@@ -72,18 +76,22 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
 	fs.IntVar(&o.maxBuffered, "max-buffered", capture.DefaultMaxBuffered, "bytes buffered across all connections")
 	fs.DurationVar(&o.idle, "idle-flush", capture.DefaultIdleFlush, "flush connections idle this long in capture time")
-	fs.Usage = func() {
-		fmt.Fprint(sys.err, captureUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
+	fs.Usage = func() { writeHelp(sys.out, "", fs) }
+	return fs
+}
+
+func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) error {
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (capture filters are not supported; use --port, --type, --topic, --client)", fs.Arg(0))
+		// tcpdump takes a capture filter here; mqttdump filters what it decoded.
+		return usagef("unexpected argument %q: mqttdump takes no capture filter expression; "+
+			"select packets with a display filter (-Y 'ip.addr == 10.0.0.5', as tshark) or --type/--topic/--client, "+
+			"or filter with tcpdump first (tcpdump -r FILE -w - 'EXPR' | mqttdump -r -)", strings.Join(fs.Args(), " "))
+	}
+	if err := o.check(fs); err != nil {
+		return err
+	}
+	if err := o.ifaceByNumber(); err != nil {
+		return err
 	}
 	if o.list {
 		return listInterfaces(sys)
@@ -96,65 +104,63 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 	if err != nil {
 		return err
 	}
-	types, err := parseTypes(o.types)
+	types, err := conn.ParseTypes(o.types)
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
-	if o.topic != "" && !validFilter(o.topic) {
+	if o.topic != "" && !conn.ValidFilter(o.topic) {
 		return usagef("--topic %q: not a valid MQTT topic filter", o.topic)
 	}
 	switch {
 	case o.read != "" && o.iface != "":
 		return usagef("give -r FILE or -i IFACE, not both")
 	case o.read == "" && o.iface == "":
-		fs.Usage()
-		return usagef("nothing to read: give -r FILE, -i IFACE or decode HEX")
+		return usagef("nothing to read: give -r FILE or -i IFACE (mqttdump -h for help)")
 	}
 	// Output is buffered (one write per packet would dominate the run
 	// time on large captures), but flushed after every packet when someone
 	// is watching: a live capture or a terminal.
-	out := newFlushWriter(sys.out, o.iface != "" || isTerminalWriter(sys.out))
+	out := newFlushWriter(sys.out, o.iface != "" || o.lineBuffered || isTerminalWriter(sys.out) || isPipeInput(o.read, sys))
 	defer out.Flush()
 	sysOut := sys
 	sysOut.out = out
-	pl := &pipeline{
-		opts:     &o,
-		ver:      ver,
-		filter:   filter{types: types, topic: o.topic, client: o.client},
-		pr:       o.out.printer(sysOut),
-		sys:      sysOut,
-		out:      out,
-		sessions: map[int]*connState{},
-		arena:    dissect.NewArena(),
-		payloads: o.out.pay.decoders(o.out.maxBytes),
-		parked:   parking{m: map[connKey]*connState{}},
-	}
+	r := &runner{opts: o, sys: sysOut, out: out}
 	if o.write != "" {
 		f, err := os.Create(o.write)
 		if err != nil {
 			return fmt.Errorf("cannot create %s: %w", o.write, unwrapPath(err))
 		}
 		defer f.Close()
-		pl.wfile = f
+		r.wfile = f
 		cfg.KeepFrames = true
 	}
+	r.payloads = o.out.pay.decoders(o.out.maxBytes)
+	r.stage = conn.New(conn.Config{
+		Version: ver,
+		View:    o.view(sysOut),
+		Filter:  &conn.Basic{Types: types, Topic: o.topic, Client: o.client},
+		Shown:   r.shown,
+		Payload: func() dissect.PayloadDecoder { return r.payloads.ForConnection() },
+		Inspect: r.redact,
+		Tree:    r.wfile != nil && o.out.pay.level != redact.Off,
+	})
 	var st capture.Stats
 	var runErr error
 	if o.read != "" {
 		// Files get the two-stage pipeline unless output is watched live,
 		// -w needs the frames (they live only during the callback) or -c
 		// should stop reading at once.
-		if pl.wfile == nil && !out.each && o.count == 0 {
-			stage := newAsyncStage(pl.event)
+		if r.wfile == nil && !out.each && o.count == 0 {
+			stage := newAsyncStage(r.stage.Event)
 			st, runErr = capture.ReadFile(ctx, o.read, cfg, stage.add)
 			if consErr := stage.finish(); consErr != nil || errors.Is(runErr, errConsumerStopped) {
 				runErr = consErr
 			}
 		} else {
-			st, runErr = capture.ReadFile(ctx, o.read, cfg, pl.event)
+			st, runErr = capture.ReadFile(ctx, o.read, cfg, r.stage.Event)
 		}
 	} else {
-		st, runErr = pl.live(ctx, cfg)
+		st, runErr = r.live(ctx, cfg)
 	}
 	if errors.Is(runErr, errEnough) {
 		runErr = nil
@@ -163,14 +169,23 @@ func runCapture(ctx context.Context, args []string, sys stdio) error {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if runErr == nil || st.Frames > 0 {
-		pl.endOfRun(st)
+		r.endOfRun(st)
 	}
-	if pl.wfile != nil {
-		if err := pl.wfile.Close(); err != nil && runErr == nil {
+	if r.wfile != nil {
+		if err := r.wfile.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("write %s: %w", o.write, err)
 		}
 	}
 	return runErr
+}
+
+// view picks what each shown packet is drawn as.
+func (o *captureOpts) view(sys stdio) render.View {
+	if o.quiet {
+		return render.Quiet{}
+	}
+	return &render.Packets{P: o.out.printer(sys), Out: sys.out, Err: sys.err,
+		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}
 }
 
 func (o *captureOpts) config() (capture.Config, error) {
@@ -192,8 +207,8 @@ func (o *captureOpts) config() (capture.Config, error) {
 			}
 		}
 	}
-	if o.count < 0 {
-		return cfg, usagef("-c %d: must not be negative", o.count)
+	if o.iface != "" && len(cfg.Ports) > capture.MaxLivePorts {
+		return cfg, usagef("--port: a live capture's kernel filter takes at most %d ports, got %d", capture.MaxLivePorts, len(cfg.Ports))
 	}
 	if o.snaplen <= 0 || o.snaplen > 262144 {
 		return cfg, usagef("--snaplen %d: want 1-262144", o.snaplen)
@@ -227,276 +242,107 @@ func listInterfaces(sys stdio) error {
 // errEnough stops the capture once -c packets have been shown.
 var errEnough = errors.New("packet count reached")
 
-// connState is what the CLI keeps per connection.
-type connState struct {
-	sess     *dissect.Session
-	clientOK bool // its CONNECT carried the --client id
-	// addresses as text, per direction, made once per connection
-	addrs [3][2]string
-}
+// runner wires the capture to the connection stage and the output.
+type runner struct {
+	opts   *captureOpts
+	sys    stdio
+	out    *flushWriter
+	stage  *conn.Pipeline
+	wfile  *os.File
+	w      *capture.PcapWriter
+	shownN int
 
-// pipeline dissects, filters and renders capture events.
-type pipeline struct {
-	opts     *captureOpts
-	ver      dissect.Version
-	filter   filter
-	pr       *render.Printer
-	sys      stdio
-	sessions map[int]*connState
-	first    time.Time
-	wfile    *os.File
-	out      *flushWriter
-	m        render.Meta // reused for every packet
-	arena    *dissect.Arena
-	parked   parking
-	w        *capture.PcapWriter
 	payloads *payload.Set
 	poisoned poisoned // frames -w leaves out: their secrets could not be redacted
-
-	shown, total, malformed, gaps, notes int
 }
 
-func (pl *pipeline) event(ev *capture.Event) error {
-	if pl.first.IsZero() {
-		pl.first = ev.Time
-	}
-	switch ev.Kind {
-	case capture.EventClose:
-		if cs := pl.sessions[ev.Stream]; cs != nil {
-			pl.parked.put(connKey{ev.Src, ev.Dst}, cs)
-		}
-		delete(pl.sessions, ev.Stream)
-		return nil
-	case capture.EventGap, capture.EventNote:
-		return pl.notice(ev)
-	}
-	cs := pl.sessions[ev.Stream]
-	if cs == nil {
-		cs = pl.parked.take(keyOf(ev))
-	}
-	if cs == nil {
-		cs = &connState{sess: dissect.NewSession(pl.ver)}
-		// Each packet is rendered before the next is dissected, so one
-		// arena serves every connection; summary lines and counts need no
-		// field tree.
-		cs.sess.Arena = pl.arena
-		cs.sess.FactsOnly = pl.opts.quiet || (pl.opts.out.format == "text" && !pl.opts.verbose && !pl.opts.out.hex)
-		// -w with --redact needs the tree to find the secrets' bytes
-		cs.sess.FactsOnly = cs.sess.FactsOnly && (pl.wfile == nil || pl.opts.out.pay.level == redact.Off)
-		cs.sess.Payload = pl.payloads.ForConnection()
-	}
-	if pl.sessions[ev.Stream] == nil {
-		pl.sessions[ev.Stream] = cs
-	}
-	p := cs.sess.Dissect(ev.Data, ev.Dir)
-	if spans := redact.Packet(p, pl.opts.out.pay.level); pl.wfile != nil && !redactFrames(ev.Frames, ev.Data, spans) {
-		pl.poisoned.add(ev.Frames)
-	}
-	pl.total++
-	if p.Malformed {
-		pl.malformed++
-	}
-	if p.Type == dissect.TypeConnect && pl.filter.client != "" {
-		cs.clientOK = p.ClientID == pl.filter.client
-	}
-	if !pl.filter.show(p, cs.clientOK) {
-		return nil
-	}
-	pl.shown++
-	if err := pl.render(p, ev, cs); err != nil {
-		return err
-	}
-	if pl.wfile != nil {
-		if err := pl.writeFrames(ev); err != nil {
+// shown runs after each shown packet is drawn: -w, flushing, -c.
+func (r *runner) shown(ev *capture.Event) error {
+	if r.wfile != nil {
+		if err := r.writeFrames(ev); err != nil {
 			return err
 		}
 	}
-	if err := pl.out.packetDone(); err != nil {
+	if err := r.out.packetDone(); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
-	if pl.opts.count > 0 && pl.shown >= pl.opts.count {
+	r.shownN++
+	if r.opts.count > 0 && r.shownN >= r.opts.count {
 		return errEnough
 	}
 	return nil
 }
 
-func (pl *pipeline) meta(ev *capture.Event, cs *connState) *render.Meta {
-	a := &cs.addrs[ev.Dir]
-	if a[0] == "" {
-		a[0], a[1] = ev.Src.String(), ev.Dst.String()
-	}
-	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: a[0], Dst: a[1], Stream: ev.Stream}
-	return &pl.m
-}
-
-func (pl *pipeline) render(p *dissect.Packet, ev *capture.Event, cs *connState) error {
-	if pl.opts.quiet {
-		return nil
-	}
-	m := pl.meta(ev, cs)
-	var err error
-	if pl.opts.out.format == "json" {
-		err = pl.pr.JSON(p, m)
-	} else {
-		err = pl.pr.Summary(p, m)
-		if err == nil && pl.opts.verbose {
-			err = pl.pr.Breakdown(p)
-		}
-		if err == nil && pl.opts.out.hex {
-			err = pl.pr.Hex(p)
-		}
-		if err == nil && (pl.opts.verbose || pl.opts.out.hex) {
-			_, err = fmt.Fprintln(pl.sys.out)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
-}
-
-// notice reports gaps, resynchronisation and skipped packets where they
-// happened: inline in text output, on stderr with JSON (stdout stays one
-// object per MQTT packet).
-func (pl *pipeline) notice(ev *capture.Event) error {
-	if ev.Kind == capture.EventGap {
-		pl.gaps++
-	} else {
-		pl.notes++
-	}
-	if pl.opts.quiet {
-		return nil
-	}
-	line := fmt.Sprintf("%5d %.6f %s -> %s [%s] %s\n", ev.Frame, ev.Time.Sub(pl.first).Seconds(),
-		ev.Src, ev.Dst, ev.Kind, render.Escape(ev.Message))
-	w := pl.sys.out
-	if pl.opts.out.format == "json" {
-		w = pl.sys.err
-	}
-	if _, err := fmt.Fprint(w, line); err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
-}
-
-func (pl *pipeline) writeFrames(ev *capture.Event) error {
-	if len(ev.Frames) == 0 {
-		return nil
-	}
-	if pl.w == nil {
-		w, err := capture.NewPcapWriter(pl.wfile, ev.Frames[0].LinkType, 0)
-		if err != nil {
-			return fmt.Errorf("-w %s: %w", pl.opts.write, err)
-		}
-		pl.w = w
-	}
-	if err := pl.w.WriteFrames(pl.poisoned.filter(ev.Frames)); err != nil {
-		return fmt.Errorf("-w %s: %w", pl.opts.write, err)
-	}
-	return nil
-}
-
-func (pl *pipeline) live(ctx context.Context, cfg capture.Config) (capture.Stats, error) {
-	l, err := capture.OpenLive(pl.opts.iface, cfg, pl.opts.snaplen)
+func (r *runner) live(ctx context.Context, cfg capture.Config) (capture.Stats, error) {
+	l, err := capture.OpenLive(r.opts.iface, cfg, r.opts.snaplen)
 	if err != nil {
 		return capture.Stats{}, err
 	}
 	defer l.Close()
 	if l.Warning != "" {
-		fmt.Fprintf(pl.sys.err, "mqttdump: warning: %s\n", l.Warning)
+		fmt.Fprintf(r.sys.err, "mqttdump: warning: %s\n", l.Warning)
 	}
 	ports := make([]string, len(cfg.Ports))
 	for i, p := range cfg.Ports {
 		ports[i] = strconv.Itoa(int(p))
 	}
-	fmt.Fprintf(pl.sys.err, "listening on %s, MQTT on tcp port %s, snapshot length %d bytes\n",
-		pl.opts.iface, strings.Join(ports, ","), pl.opts.snaplen)
-	return l.Run(ctx, pl.event)
+	fmt.Fprintf(r.sys.err, "listening on %s, MQTT on tcp port %s, snapshot length %d bytes\n",
+		r.opts.iface, strings.Join(ports, ","), r.opts.snaplen)
+	return l.Run(ctx, r.stage.Event)
 }
 
 // endOfRun prints the counts on stderr, like tcpdump.
-func (pl *pipeline) endOfRun(st capture.Stats) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s read, %s shown", plural(st.Frames, "frame"), plural(pl.shown, "MQTT packet"))
-	if pl.shown != pl.total {
-		fmt.Fprintf(&b, " (of %d)", pl.total)
+func (r *runner) endOfRun(st capture.Stats) {
+	c := r.stage.Counts()
+	rc := render.Counts{Frames: st.Frames, Shown: c.Shown, Total: c.Total, Connections: st.Connections,
+		Gaps: c.Gaps, Malformed: c.Malformed, Oversize: st.Oversize, Truncated: st.Truncated,
+		Live: r.opts.iface != "", Dropped: st.Dropped, Quiet: r.opts.quiet}
+	if st.Interrupted && isTerminalWriter(r.sys.err) {
+		fmt.Fprintln(r.sys.err) // after the terminal's ^C, as tcpdump does
 	}
-	fmt.Fprintf(&b, ", %s, %s, %d malformed", plural(st.Connections, "connection"), plural(pl.gaps, "gap"), pl.malformed)
-	if st.Oversize > 0 {
-		fmt.Fprintf(&b, ", %d oversize skipped", st.Oversize)
+	if r.w != nil {
+		rc.Unwritten = r.w.Skipped
 	}
-	if st.Truncated > 0 {
-		fmt.Fprintf(&b, ", %d frames truncated by snaplen", st.Truncated)
-	}
-	if pl.opts.iface != "" {
-		fmt.Fprintf(&b, ", %d dropped by kernel", st.Dropped)
-	}
-	if pl.poisoned.left > 0 {
-		fmt.Fprintf(&b, ", %d frames not written (--redact could not find the secret bytes in them)", pl.poisoned.left)
-	}
-	b.WriteString(payloadStats(pl.payloads))
-	if pl.w != nil && pl.w.Skipped > 0 {
-		fmt.Fprintf(&b, ", %d frames of another link type not written", pl.w.Skipped)
-	}
-	fmt.Fprintln(pl.sys.err, b.String())
+	render.WriteCounts(r.sys.err, rc)
+	r.payloadCounts()
 }
 
-// connKey names a connection by its client and server addresses.
-type connKey struct{ client, server netip.AddrPort }
-
-func keyOf(ev *capture.Event) connKey {
-	if ev.Dir == dissect.ToClient {
-		return connKey{ev.Dst, ev.Src}
+// check refuses flag values that make no sense, with one line each.
+func (o *captureOpts) check(fs *pflag.FlagSet) error {
+	switch {
+	case o.list && (o.read != "" || o.iface != ""):
+		return usagef("-D lists the interfaces and exits: it takes no -r or -i")
+	case fs.Changed("count") && o.count <= 0:
+		return usagef("-c %d: want a positive number of packets", o.count)
+	case fs.Changed("topic") && o.topic == "":
+		return usagef("--topic '': give an MQTT topic filter, such as 'sensors/#'")
+	case fs.Changed("client") && o.client == "":
+		return usagef("--client '': give a client identifier")
+	case o.idle <= 0:
+		return usagef("--idle-flush %s: want a positive duration, such as 2m", o.idle)
 	}
-	return connKey{ev.Src, ev.Dst}
+	return nil
 }
 
-// parking keeps the state of recently closed connections. The capture closes
-// a connection that has been idle longer than --idle-flush; when the same
-// addresses speak again (a long keep-alive), the connection resumes with
-// the version, topic aliases and --client match it had, instead of being
-// guessed afresh. Bounded: the oldest entries go first.
-type parking struct {
-	m     map[connKey]*connState
-	order []connKey
-}
-
-const maxParked = 4096
-
-func (p *parking) put(k connKey, cs *connState) {
-	if _, ok := p.m[k]; !ok {
-		p.order = append(p.order, k)
+// ifaceByNumber takes -i N as the Nth interface -D lists, as tcpdump does,
+// unless an interface is really called N.
+func (o *captureOpts) ifaceByNumber() error {
+	n, err := strconv.Atoi(o.iface)
+	if err != nil || o.iface == "" {
+		return nil
 	}
-	p.m[k] = cs
-	for len(p.m) > maxParked && len(p.order) > 0 {
-		delete(p.m, p.order[0])
-		p.order = p.order[1:]
+	ifs, err := capture.Interfaces()
+	if err != nil {
+		return err
 	}
-	if len(p.order) > 2*maxParked {
-		// Drop keys already taken back, so order stays bounded.
-		kept := p.order[:0]
-		for _, k := range p.order {
-			if _, ok := p.m[k]; ok {
-				kept = append(kept, k)
-			}
+	for _, ifc := range ifs {
+		if ifc.Name == o.iface {
+			return nil
 		}
-		p.order = kept
 	}
-}
-
-func (p *parking) take(k connKey) *connState {
-	cs := p.m[k]
-	if cs != nil {
-		delete(p.m, k)
+	if n < 1 || n > len(ifs) {
+		return usagef("-i %d: there are %d interfaces (mqttdump -D lists them)", n, len(ifs))
 	}
-	return cs
-}
-
-// plural writes "1 gap", "2 gaps".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	o.iface = ifs[n-1].Name
+	return nil
 }

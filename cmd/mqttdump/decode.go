@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,78 +9,67 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/hexinput"
 	"github.com/mqttdump/mqttdump/redact"
+	"github.com/mqttdump/mqttdump/render"
 )
 
-const decodeUsage = `Usage: mqttdump decode [flags] [HEX ...]
+// decodeOpts are the flags of mqttdump decode.
+type decodeOpts struct {
+	out     outputOpts
+	file    string
+	summary bool
+}
 
-Decodes MQTT packets from pasted hex and prints the annotated breakdown.
-The hex comes from the arguments, from -f FILE, or from standard input
-(no arguments, or "-"). Spaced or packed hex, 0x/\x prefixes, commas,
-colons, Python b'...' literals, C arrays, xxd, hexdump -C, od and
-Wireshark hex dumps are all accepted. Several packets in a row are shown
-one after another.
-
-Flags:
-`
-
-func runDecode(args []string, sys stdio) error {
+func (o *decodeOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("decode", pflag.ContinueOnError)
 	fs.SetOutput(sys.err)
-	var o outputOpts
-	o.register(fs)
-	file := fs.StringP("file", "f", "", "read the hex from FILE (- for standard input)")
-	summary := fs.BoolP("summary", "s", false, "print only the one-line summary of each packet")
-	fs.Usage = func() {
-		fmt.Fprint(sys.err, decodeUsage)
-		fs.PrintDefaults()
-	}
+	fs.SortFlags = false
+	o.out.register(fs)
+	fs.StringVarP(&o.file, "file", "f", "", "read the hex from FILE (- for standard input)")
+	fs.BoolVarP(&o.summary, "summary", "s", false, "print only the one-line summary of each packet")
+	fs.Usage = func() { writeHelp(sys.out, "decode", fs) }
+	return fs
+}
+
+func runDecode(args []string, sys stdio) error {
+	var do decodeOpts
+	fs := do.flagSet(sys)
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return err
 		}
 		return usageError{err.Error()}
 	}
+	o, file, summary := &do.out, &do.file, &do.summary
 	ver, err := o.check()
 	if err != nil {
 		return err
 	}
-	text, err := decodeInput(fs.Args(), *file, sys)
+	in, closeIn, err := decodeInput(fs.Args(), *file, sys)
 	if err != nil {
 		return err
 	}
-	raw, err := hexinput.Parse(text)
-	if err != nil {
-		return usagef("decode: %v", err)
-	}
+	defer closeIn()
 	out := newFlushWriter(sys.out, false)
 	defer out.Flush()
 	sys.out = out
-	pr := o.printer(sys)
-	sess := dissect.NewSession(ver)
-	sess.Payload = o.pay.decoders(o.maxBytes).ForConnection()
-	for i, pkt := range splitPackets(raw) {
-		p := sess.Dissect(pkt, dissect.DirUnknown)
-		redact.Packet(p, o.pay.level)
-		switch {
-		case o.format == "json":
-			err = pr.JSON(p, nil)
-		case *summary:
-			err = pr.Summary(p, nil)
-		default:
-			if i > 0 {
-				fmt.Fprintln(sys.out)
-			}
-			err = pr.Breakdown(p)
+	d := &decoder{opts: o, summary: *summary, pr: o.printer(sys), w: out, sess: dissect.NewSession(ver)}
+	// Each packet is printed before the next is dissected: one arena serves all.
+	d.sess.Arena = dissect.NewArena()
+	d.sess.Payload = o.pay.decoders(o.maxBytes).ForConnection()
+	err = hexinput.Stream(&capReader{r: in, left: maxHexInput}, d.add)
+	if err == nil {
+		err = d.endBlock()
+	}
+	if err != nil {
+		var we writeError
+		if errors.As(err, &we) {
+			return err
 		}
-		if err == nil && o.hex && o.format == "text" {
-			err = pr.Hex(p)
-		}
-		if err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
+		return usagef("decode: %v", err)
 	}
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write output: %w", err)
@@ -87,62 +77,197 @@ func runDecode(args []string, sys stdio) error {
 	return nil
 }
 
-// decodeInput gathers the hex text from arguments, a file or stdin.
-func decodeInput(args []string, file string, sys stdio) (string, error) {
-	read := func(name string, r io.Reader) (string, error) {
-		b, err := readLimited(r)
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", name, err)
+// writeError is a failure to write the output (exit 1), not bad input.
+type writeError struct{ error }
+
+func (e writeError) Unwrap() error { return e.error }
+
+// decoder prints the MQTT packets of the pasted bytes as they are parsed.
+// Bytes are kept per pasted block until the block ends (a block may be a
+// whole frame, told by its headers) or, for long runs of bare MQTT, until
+// packets are complete: memory follows the largest packet, not the paste.
+type decoder struct {
+	opts    *outputOpts
+	summary bool
+	pr      *render.Printer
+	w       io.Writer
+	sess    *dissect.Session
+	buf     []byte // the current block's bytes not yet printed
+	shown   int    // packets printed
+	head    bool   // the current block's start has been judged MQTT
+	dir     dissect.Direction
+}
+
+// frameMax bounds a pasted frame (libpcap's largest snaplen): longer runs
+// are bare MQTT and are printed as their packets complete.
+const frameMax = 262144
+
+func (d *decoder) add(b []byte, newBlock bool) error {
+	if newBlock {
+		if err := d.endBlock(); err != nil {
+			return err
 		}
-		return string(b), nil
+	}
+	d.buf = append(d.buf, b...)
+	if len(d.buf) > frameMax {
+		return d.drain(false)
+	}
+	return nil
+}
+
+// endBlock prints what is left of the block: a whole frame's headers and
+// payload, or MQTT packets.
+func (d *decoder) endBlock() error {
+	defer func() { d.buf, d.head = d.buf[:0], false }()
+	if len(d.buf) == 0 {
+		return nil
+	}
+	if !d.head {
+		if f, ok := capture.SplitFrame(d.buf); ok {
+			return d.frame(f)
+		}
+	}
+	return d.drain(true)
+}
+
+// frame prints a pasted frame's headers, one line each, then its MQTT.
+func (d *decoder) frame(f capture.PastedFrame) error {
+	if d.shown > 0 && !d.summary && d.opts.format == "text" {
+		fmt.Fprintln(d.w)
+	}
+	if d.opts.format == "text" {
+		for _, h := range f.Headers {
+			if _, err := fmt.Fprintf(d.w, " %04x  [%d bytes] %s\n", h.Offset, h.Length, h.Text); err != nil {
+				return writeError{err}
+			}
+		}
+	}
+	if len(f.Payload) == 0 {
+		_, err := fmt.Fprintln(d.w, "(no TCP payload)")
+		return err
+	}
+	d.dir = dissect.ToClient
+	if f.DstPort < f.SrcPort {
+		d.dir = dissect.ToServer // the lower port is the broker's, as a rule
+	}
+	d.buf = append(d.buf[:0], f.Payload...)
+	d.shown = 0 // the headers stand between the packets
+	return d.drain(true)
+}
+
+// drain prints the complete packets at the head of buf; at the end of a
+// block (final) also an incomplete last packet, as far as it goes.
+func (d *decoder) drain(final bool) error {
+	b := d.buf
+	if !d.head && len(b) > 0 {
+		if why := notMQTT(b); why != "" {
+			return errors.New(why)
+		}
+		d.head = true
+	}
+	for len(b) > 0 {
+		f := dissect.FrameHead(b)
+		n := f.Total
+		if f.Status != dissect.FrameComplete {
+			if !final {
+				break
+			}
+			n = len(b) // the dissector says how many bytes are missing
+		}
+		if err := d.print(b[:n]); err != nil {
+			return writeError{err}
+		}
+		b = b[n:]
+	}
+	d.buf = append(d.buf[:0], b...)
+	return nil
+}
+
+// notMQTT names bytes that are clearly something else, so a paste of the
+// wrong thing is said to be that instead of shown as bogus packets. One
+// packet whose declared length is exactly the paste counts as MQTT even
+// with bad flags: that is how a broken packet is examined.
+func notMQTT(b []byte) string {
+	if dissect.Plausible(b) || dissect.FrameHead(b).Total == len(b) {
+		return ""
 	}
 	switch {
+	case websocketOrHTTP(b):
+		return "no MQTT: this is HTTP text"
+	case len(b) >= 3 && b[0] == 0x16 && b[1] == 3:
+		return "no MQTT: this is a TLS handshake record"
+	}
+	return fmt.Sprintf("no MQTT: the bytes do not start with an MQTT fixed header (0x%02x %s)", b[0], dissect.TypeName(b[0]>>4))
+}
+
+func websocketOrHTTP(b []byte) bool {
+	for _, p := range []string{"GET ", "POST ", "PUT ", "HEAD ", "HTTP/1.", "OPTIONS ", "DELETE "} {
+		if len(b) >= len(p) && string(b[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) print(pkt []byte) error {
+	p := d.sess.Dissect(pkt, d.dir)
+	redact.Packet(p, d.opts.pay.level)
+	var err error
+	switch {
+	case d.opts.format == "json":
+		err = d.pr.JSON(p, nil)
+	case d.summary:
+		err = d.pr.Summary(p, nil)
+	default:
+		if d.shown > 0 {
+			fmt.Fprintln(d.w)
+		}
+		err = d.pr.Breakdown(p)
+	}
+	if err == nil && d.opts.hex && d.opts.format == "text" {
+		err = d.pr.Hex(p)
+	}
+	d.shown++
+	return err
+}
+
+// decodeInput opens the hex text: arguments (one a line), a file or stdin.
+func decodeInput(args []string, file string, sys stdio) (io.Reader, func(), error) {
+	nop := func() {}
+	switch {
 	case file != "" && len(args) > 0:
-		return "", usagef("decode: give the hex as arguments or with -f, not both")
+		return nil, nop, usagef("decode: give the hex as arguments or with -f, not both")
 	case file == "-" || (file == "" && (len(args) == 0 || (len(args) == 1 && args[0] == "-"))):
 		if f, ok := sys.in.(*os.File); ok && isTerminal(f) {
-			return "", usagef("decode: no hex given (pass it as arguments, with -f FILE, or on standard input)")
+			return nil, nop, usagef("decode: no hex given (pass it as arguments, with -f FILE, or on standard input)")
 		}
-		return read("standard input", sys.in)
+		return sys.in, nop, nil
 	case file != "":
 		f, err := os.Open(file)
 		if err != nil {
-			return "", fmt.Errorf("cannot open %s: %w", file, unwrapPath(err))
+			return nil, nop, fmt.Errorf("cannot open %s: %w", file, unwrapPath(err))
 		}
-		defer f.Close()
-		return read(file, f)
+		return f, func() { f.Close() }, nil
 	}
-	return strings.Join(args, " "), nil
+	// One argument a line: a comment ends with its argument.
+	return strings.NewReader(strings.Join(args, "\n")), nop, nil
 }
 
 // maxHexInput bounds what decode reads: pasted hex is small, and a runaway
-// pipe must not eat memory.
+// pipe must not run for ever.
 const maxHexInput = 64 << 20
 
-func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxHexInput+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxHexInput {
-		return nil, fmt.Errorf("more than %d MiB of hex", maxHexInput>>20)
-	}
-	return b, nil
+// capReader fails once more than left bytes are read.
+type capReader struct {
+	r    io.Reader
+	left int
 }
 
-// splitPackets frames a byte string into MQTT packets with the same framer
-// the capture path uses. An incomplete last packet is returned as it is (the
-// dissector says how many bytes are missing); after a remaining length that
-// cannot be read, the rest is one undecodable packet.
-func splitPackets(b []byte) [][]byte {
-	var out [][]byte
-	for len(b) > 0 {
-		f := dissect.FrameHead(b)
-		if f.Status != dissect.FrameComplete {
-			return append(out, b)
-		}
-		out = append(out, b[:f.Total])
-		b = b[f.Total:]
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.left -= n
+	if c.left < 0 {
+		return 0, fmt.Errorf("more than %d MiB of hex", maxHexInput>>20)
 	}
-	return out
+	return n, err
 }

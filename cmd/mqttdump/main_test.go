@@ -121,7 +121,7 @@ func TestDecodeSeveralAndIncomplete(t *testing.T) {
 	}
 	// Without the CONNECT the version is guessed, or taken from the flag.
 	_, guessed, _ := runCLI(t, "", "decode", "-s", "20 06 00 00 03 22 00 0a")
-	if !strings.Contains(guessed, "MQTT v5.0 Connect Ack") || !strings.Contains(guessed, "version guessed") {
+	if !strings.Contains(guessed, "MQTT v5.0   Connect Ack") || !strings.Contains(guessed, "version guessed") {
 		t.Errorf("guess not shown: %q", guessed)
 	}
 	_, flagged, _ := runCLI(t, "", "decode", "-s", "--mqtt-version", "3.1.1", "40 02 00 07")
@@ -140,7 +140,7 @@ func TestCaptureUsageAndErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{}, exitUsage, "mqttdump: nothing to read: give -r FILE, -i IFACE or decode HEX\n"},
+		{[]string{}, exitUsage, "mqttdump: nothing to read: give -r FILE or -i IFACE (mqttdump -h for help)\n"},
 		{[]string{"-r", "/nonexistent.pcap"}, exitFail, "mqttdump: cannot open /nonexistent.pcap: no such file or directory\n"},
 		{[]string{"-r", notCapture}, exitFail, "not a pcap or pcapng file"},
 		{[]string{"-r", "x", "--port", "70000"}, exitUsage, "mqttdump: --port 70000: want a TCP port number 1-65535\n"},
@@ -176,23 +176,6 @@ func TestReadSampleSummaryAndFilters(t *testing.T) {
 	}
 }
 
-func TestTopicMatches(t *testing.T) {
-	cases := []struct {
-		filter, topic string
-		want          bool
-	}{
-		{"#", "a/b", true}, {"#", "$SYS/x", false}, {"a/#", "a", true}, {"a/#", "a/b/c", true},
-		{"a/+", "a/b", true}, {"a/+", "a/b/c", false}, {"a/+", "a", false}, {"+/+", "/x", true},
-		{"sensors/+/temp", "sensors/k/temp", true}, {"sensors/+/temp", "sensors/k/hum", false},
-		{"a/b", "a/b", true}, {"a/b", "a/b/", false}, {"+", "", true}, {"$SYS/#", "$SYS/a", true},
-	}
-	for _, c := range cases {
-		if got := topicMatches(c.filter, c.topic); got != c.want {
-			t.Errorf("topicMatches(%q, %q) = %v", c.filter, c.topic, got)
-		}
-	}
-}
-
 // The binary exits with the run's status (and nothing panics on bad flags).
 func TestBinaryExitStatus(t *testing.T) {
 	if testing.Short() {
@@ -205,5 +188,65 @@ func TestBinaryExitStatus(t *testing.T) {
 	err := exec.Command(bin, "decode", "zz").Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitUsage {
 		t.Fatalf("decode zz: %v, want exit status 2", err)
+	}
+}
+
+// TestDecodePastedFrames: whole frames from tcpdump -X (no link header),
+// tcpdump -XX (Ethernet) and tshark -x are cut at their headers, each header
+// named on one line, and the MQTT after them decoded.
+func TestDecodePastedFrames(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		want []string
+	}{
+		{"tcpdump-X.txt", []string{
+			" 0000  [20 bytes] Internet Protocol Version 4, Src: 127.0.0.1, Dst: 127.0.0.1",
+			" 0014  [32 bytes] Transmission Control Protocol, Src Port: 50292, Dst Port: 1883, Seq: 4116881629, Ack: 2409549268, Len: 59",
+			"MQTT v3.1.1 Connect Command [client id: demo-sub]",
+			"MQTT v3.1.1 Connect Ack (Connection Accepted)",
+			"MQTT v3.1.1 Subscribe Request (id=1) [demo/#]",
+			"MQTT v3.1.1 Subscribe Ack (id=1)",
+		}},
+		{"tcpdump-XX.txt", []string{" 0000  [14 bytes] Ethernet II, Src: 00:00:00:00:00:00, Dst: 00:00:00:00:00:00", "Connect Ack (Connection Accepted)"}},
+		{"tshark-x.txt", []string{"Internet Protocol Version 6, Src: ::1, Dst: ::1", "Connect Command [client id: myvoiceismypassport]"}},
+	} {
+		code, out, errs := runCLI(t, "", "decode", "-s", "-f", "../../hexinput/testdata/"+tt.file)
+		if code != 0 || errs != "" {
+			t.Fatalf("%s: exit %d, stderr %q", tt.file, code, errs)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.file, w, out)
+			}
+		}
+		if strings.Contains(out, "Reserved") {
+			t.Errorf("%s: headers decoded as MQTT:\n%s", tt.file, out)
+		}
+	}
+}
+
+// TestDecodeNotMQTT: a paste of something else is named, exit 2, no packets.
+func TestDecodeNotMQTT(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a", "mqttdump: decode: no MQTT: this is HTTP text\n"},
+		{"16 03 01 00 a5 01 00 00 a1 03 03", "mqttdump: decode: no MQTT: this is a TLS handshake record\n"},
+		{"de ad be ef 01 02 03", "mqttdump: decode: no MQTT: the bytes do not start with an MQTT fixed header (0xde Ping Response)\n"},
+	} {
+		code, out, errs := runCLI(t, "", "decode", tt.in)
+		if code != exitUsage || out != "" || errs != tt.want {
+			t.Errorf("decode %q: exit %d, stdout %q, stderr %q; want exit 2, %q", tt.in, code, out, errs, tt.want)
+		}
+	}
+	// A single broken packet whose length is right is still shown.
+	if code, out, _ := runCLI(t, "", "decode", "-s", "00 00"); code != 0 || !strings.Contains(out, "Reserved") {
+		t.Errorf("decode 00 00: exit %d, %q", code, out)
+	}
+}
+
+// TestDecodeArgumentComments: a comment ends with its argument.
+func TestDecodeArgumentComments(t *testing.T) {
+	code, out, _ := runCLI(t, "", "decode", "-s", "c0 00 # ping", "e0 00 # disconnect")
+	if code != 0 || !strings.Contains(out, "Ping Request") || !strings.Contains(out, "Disconnect") {
+		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

@@ -77,23 +77,35 @@ func redactFrames(frames []capture.FrameRef, raw []byte, spans []redact.Span) bo
 	return redact.Frames(fs, raw, spans)
 }
 
-// payloadStats is the end-of-run note about what the Sparkplug state let go.
-func payloadStats(s *payload.Set) string {
-	st := s.Stats()
-	if st.EdgeNodesEvicted+st.AliasesDropped+st.SeqStatesEvicted == 0 {
-		return ""
+// redact runs on every dissected packet (conn.Config.Inspect): --redact
+// hides the secrets in the packet and, for -w, in the frames that carried
+// them, before any filter decides whether the packet is shown.
+func (r *runner) redact(p *dissect.Packet, ev *capture.Event) {
+	spans := redact.Packet(p, r.opts.out.pay.level)
+	if r.wfile != nil && !redactFrames(ev.Frames, ev.Data, spans) {
+		r.poisoned.add(ev.Frames)
 	}
-	return fmt.Sprintf(", Sparkplug state: %d edge nodes evicted, %d aliases dropped, %d seq counters evicted",
-		st.EdgeNodesEvicted, st.AliasesDropped, st.SeqStatesEvicted)
 }
 
-var _ dissect.PayloadDecoder = (*payload.Decoder)(nil)
+// payloadCounts adds to the end-of-run counts what -w left out for
+// --redact and what the bounded Sparkplug state let go, when either
+// happened.
+func (r *runner) payloadCounts() {
+	if r.poisoned.left > 0 {
+		fmt.Fprintf(r.sys.err, "mqttdump: %d frames not written to %s: --redact could not find the secret bytes in them\n", r.poisoned.left, r.opts.write)
+	}
+	st := r.payloads.Stats()
+	if st.EdgeNodesEvicted+st.AliasesDropped+st.SeqStatesEvicted > 0 {
+		fmt.Fprintf(r.sys.err, "mqttdump: Sparkplug state: %d edge nodes evicted, %d aliases dropped, %d seq counters evicted\n",
+			st.EdgeNodesEvicted, st.AliasesDropped, st.SeqStatesEvicted)
+	}
+}
 
 // poisoned remembers recent frames that carry secrets --redact could not
 // find (bounded: frame numbers far behind the newest are forgotten, as
 // the pcap writer forgets what it wrote).
 type poisoned struct {
-	m      map[int]bool // frame number -> counted in left
+	m      map[int]bool // frame number -> already counted in left
 	newest int
 	left   int // frames left out of -w
 	keep   []capture.FrameRef
@@ -106,7 +118,9 @@ func (p *poisoned) add(frames []capture.FrameRef) {
 		p.m = map[int]bool{}
 	}
 	for _, f := range frames {
-		p.m[f.Number] = p.m[f.Number] || false
+		if _, ok := p.m[f.Number]; !ok {
+			p.m[f.Number] = false
+		}
 		p.newest = max(p.newest, f.Number)
 	}
 	if len(p.m) > 2*poisonWindow {

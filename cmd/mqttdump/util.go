@@ -45,3 +45,25 @@ func isTerminalWriter(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && isTerminal(f)
 }
+
+// isPipeInput reports input that arrives as it is written (standard input
+// or a FIFO that is not a regular file): its packets are printed as they are
+// decoded, not when the buffer fills, so tcpdump -U -w - | mqttdump -r - |
+// grep shows each packet at once.
+func isPipeInput(path string, sys stdio) bool {
+	var fi os.FileInfo
+	var err error
+	switch {
+	case path == "":
+		return false
+	case path == "-":
+		f, ok := sys.in.(*os.File)
+		if !ok {
+			return false
+		}
+		fi, err = f.Stat()
+	default:
+		fi, err = os.Stat(path)
+	}
+	return err == nil && !fi.Mode().IsRegular()
+}

@@ -1,0 +1,29 @@
+# bash completion for mqttdump; load with: source <(mqttdump completion bash)
+_mqttdump() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" cmd="" i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            decode|completion|version|man|help) cmd="${COMP_WORDS[i]}"; break ;;
+        esac
+    done
+    case "$prev" in
+        -i|--interface) COMPREPLY=($(compgen -W "$(mqttdump -D 2>/dev/null | sed -e 's/^[0-9]*\.//' -e 's/ .*//') any" -- "$cur")); return ;;
+        --mqtt-version) COMPREPLY=($(compgen -W "auto 3.1 3.1.1 5" -- "$cur")); return ;;
+        --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+        --type) COMPREPLY=($(compgen -W "connect connack publish puback pubrec pubrel pubcomp subscribe suback unsubscribe unsuback pingreq pingresp disconnect auth" -- "$cur")); return ;;
+        -T|--format) COMPREPLY=($(compgen -W "text json fields" -- "$cur")); return ;;
+        -r|--read|-w|--write|-f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -p|--port|-c|--count|--topic|--client|--max-bytes|-s|--snaplen|-B|--buffer-size|--max-packet|--max-buffered|--idle-flush) COMPREPLY=(); return ;;
+    esac
+    local words
+    case "$cmd" in
+        "") words="-r --read -i --interface -D --list-interfaces -p --port -V --verbose -c --count -w --write -q --quiet -l --line-buffered --type --topic --client -T --format --color --max-bytes -x --hex --mqtt-version -s --snaplen -B --buffer-size --max-packet --max-buffered --idle-flush decode completion version man help --version --help" ;;
+        decode) words="-T --format --color --max-bytes -x --hex --mqtt-version -f --file -s --summary" ;;
+        completion) words="bash zsh fish" ;;
+        version) words="" ;;
+        man) words="" ;;
+        help) words="decode completion version man help" ;;
+    esac
+    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -o default -F _mqttdump mqttdump
