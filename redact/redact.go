@@ -19,13 +19,13 @@ const (
 	All               // also the will topic and message and the user name
 )
 
-// ParseLevel reads the --redact value: "" or "credentials" (the flag
-// alone), "all", or "none".
+// ParseLevel reads the --redact value: "" (not given), "on" or
+// "credentials" (the flag alone), "all", or "none".
 func ParseLevel(s string) (Level, error) {
 	switch s {
-	case "none", "off":
+	case "", "none", "off":
 		return Off, nil
-	case "", "credentials", "true":
+	case "on", "credentials", "true":
 		return Credentials, nil
 	case "all":
 		return All, nil

@@ -25,10 +25,10 @@ type payloadOpts struct {
 }
 
 func (o *payloadOpts) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&o.decodeAs, "decode-as", nil, "decode payloads on topics matching TOPIC_FILTER as DECODER (TOPIC_FILTER=DECODER; repeatable, first match wins): "+strings.Join(payload.Names, ", "))
+	fs.StringArrayVar(&o.decodeAs, "decode-as", nil, "`FILTER=DECODER`: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins): "+strings.Join(payload.Names, ", "))
 	fs.BoolVar(&o.noPayload, "no-payload", false, "leave the payload preview off PUBLISH summary lines")
-	fs.StringVar(&o.redact, "redact", "none", "hide credentials in every output and in -w: --redact (password, authentication data) or --redact=all (also user name and will)")
-	fs.Lookup("redact").NoOptDefVal = "credentials"
+	fs.StringVar(&o.redact, "redact", "", "--redact hides credentials (password, authentication data) in every output and in -w; --redact=`all` also the user name and the will")
+	fs.Lookup("redact").NoOptDefVal = "on"
 	fs.IntVar(&o.maxDecompressed, "max-decompressed", payload.DefaultMaxDecompressed, "bytes a gzip or zlib payload may unpack to")
 }
 

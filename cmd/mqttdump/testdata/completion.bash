@@ -13,12 +13,12 @@ _mqttdump() {
         --type) COMPREPLY=($(compgen -W "connect connack publish puback pubrec pubrel pubcomp subscribe suback unsubscribe unsuback pingreq pingresp disconnect auth" -- "$cur")); return ;;
         -T|--format) COMPREPLY=($(compgen -W "text json fields" -- "$cur")); return ;;
         -r|--read|-w|--write|-f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        -p|--port|-c|--count|--topic|--client|--max-bytes|-s|--snaplen|-B|--buffer-size|--max-packet|--max-buffered|--idle-flush) COMPREPLY=(); return ;;
+        -p|--port|-c|--count|--topic|--client|--max-bytes|--decode-as|--redact|--max-decompressed|-s|--snaplen|-B|--buffer-size|--max-packet|--max-buffered|--idle-flush) COMPREPLY=(); return ;;
     esac
     local words
     case "$cmd" in
-        "") words="-r --read -i --interface -D --list-interfaces -p --port -V --verbose -c --count -w --write -q --quiet -l --line-buffered --type --topic --client -T --format --color --max-bytes -x --hex --mqtt-version -s --snaplen -B --buffer-size --max-packet --max-buffered --idle-flush decode completion version man help --version --help" ;;
-        decode) words="-T --format --color --max-bytes -x --hex --mqtt-version -f --file -s --summary" ;;
+        "") words="-r --read -i --interface -D --list-interfaces -p --port -V --verbose -c --count -w --write -q --quiet -l --line-buffered --type --topic --client -T --format --color --max-bytes -x --hex --mqtt-version --decode-as --no-payload --redact --max-decompressed -s --snaplen -B --buffer-size --max-packet --max-buffered --idle-flush decode completion version man help --version --help" ;;
+        decode) words="-T --format --color --max-bytes -x --hex --mqtt-version --decode-as --no-payload --redact --max-decompressed -f --file -s --summary" ;;
         completion) words="bash zsh fish" ;;
         version) words="" ;;
         man) words="" ;;

@@ -21,6 +21,10 @@ _mqttdump() {
                 '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
                 '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
                 '--mqtt-version[MQTT version when no CONNECT is seen\: auto (guess), 3.1, 3.1.1 or 5]:value:(auto 3.1 3.1.1 5)' \
+                '--decode-as[`FILTER=DECODER`\: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins)\: json, sparkplug, protobuf, text, hex, gzip, zlib]:value: ' \
+                '--no-payload[leave the payload preview off PUBLISH summary lines]' \
+                '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
+                '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
                 '(-f --file)'{-f,--file}'[read the hex from FILE (- for standard input)]:file:_files' \
                 '(-s --summary)'{-s,--summary}'[print only the one-line summary of each packet]'; return ;;
             completion) shift words; (( CURRENT-- )); _arguments -s \
@@ -49,6 +53,10 @@ _mqttdump() {
         '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
         '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
         '--mqtt-version[MQTT version when no CONNECT is seen\: auto (guess), 3.1, 3.1.1 or 5]:value:(auto 3.1 3.1.1 5)' \
+        '--decode-as[`FILTER=DECODER`\: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins)\: json, sparkplug, protobuf, text, hex, gzip, zlib]:value: ' \
+        '--no-payload[leave the payload preview off PUBLISH summary lines]' \
+        '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
+        '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
         '(-s --snaplen)'{-s,--snaplen}'[live capture\: bytes kept of each frame]:value: ' \
         '(-B --buffer-size)'{-B,--buffer-size}'[live capture\: kernel buffer in KiB (frames arriving while it is full are dropped)]:value: ' \
         '--max-packet[largest MQTT packet buffered whole]:value: ' \
