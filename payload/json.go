@@ -41,9 +41,8 @@ func (r *run) json(parent *dissect.Node, src *dissect.DataSource, data []byte, b
 		}
 		r.nodes = 0
 	}
-	p := jparser{r: r, b: data, base: base, src: src, noTree: !r.tree}
+	p := jparser{r: r, b: data, base: base, src: src, noTree: !r.tree, prev: r.preview[:0]}
 	doc := p.add(parent, dissect.Node{Def: fJSONDoc, Offset: base, Length: len(data)})
-	r.preview = r.preview[:0]
 	err := p.document(doc)
 	r.preview = p.prev
 	if err != nil && p.pos < len(data) {

@@ -135,11 +135,12 @@ func (s *Set) ForConnection() *Decoder {
 type Decoder struct {
 	set  *Set
 	conn int
+	buf  []byte // the preview under construction, reused between payloads
 }
 
 // DecodePayload chooses a decoder for the message and runs it.
 func (d *Decoder) DecodePayload(pl *dissect.Payload) {
-	r := &run{d: d, o: &d.set.o, pl: pl, tree: pl.Tree(), root: pl.Node}
+	r := &run{d: d, o: &d.set.o, pl: pl, tree: pl.Tree(), root: pl.Node, preview: d.buf[:0]}
 	name, asked := d.choose(pl)
 	r.decode(name, asked, pl.Node, nil, pl.Data, pl.Offset, 0)
 	if n := pl.Node; n != nil && len(n.Children) > 0 && !ownsBytes(n) {
@@ -153,6 +154,9 @@ func (d *Decoder) DecodePayload(pl *dissect.Payload) {
 	}
 	if len(r.preview) > 0 {
 		pl.SetPreview(string(r.preview))
+	}
+	if cap(r.preview) <= 4*d.set.o.MaxPreview {
+		d.buf = r.preview[:0]
 	}
 }
 
