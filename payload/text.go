@@ -11,6 +11,15 @@ import (
 // text accepts valid UTF-8 without NUL and with few control characters;
 // the payload node already shows the bytes, so no node is added.
 func (r *run) text(_ *dissect.Node, data []byte, asked bool) error {
+	if !asked && len(data) > sniffText {
+		// Only the preview depends on a guess of text, so a prefix
+		// decides it: a 64 KB payload costs no more than a short one.
+		cut := sniffText
+		for cut > sniffText-utf8.UTFMax && !utf8.RuneStart(data[cut]) {
+			cut--
+		}
+		data = data[:cut]
+	}
 	if !utf8.Valid(data) {
 		return errors.New("not valid UTF-8")
 	}
@@ -31,6 +40,9 @@ func (r *run) text(_ *dissect.Node, data []byte, asked bool) error {
 	r.preview = appendCutUTF8(r.preview[:0], data, r.o.MaxPreview)
 	return nil
 }
+
+// sniffText is how many bytes decide whether a payload is text.
+const sniffText = 1024
 
 // hex previews binary data.
 func (r *run) hex(data []byte) {
