@@ -120,6 +120,8 @@ type Event struct {
 	Declared int        // EventPacket/oversize EventNote: total bytes the fixed header declares (0 if unknown)
 	Message  string     // EventGap/EventNote: human text
 	Partial  bool       // EventPacket: fewer bytes than declared (end of stream or a gap)
+	FrameLen int        // wire length of Frame (frame.len)
+	Start    time.Time  // time of the capture's first frame (frame.time_relative counts from it)
 }
 
 // Stats summarises a run.

@@ -175,7 +175,7 @@ func TestCutOffsetPcap(t *testing.T) {
 
 func TestNotACapture(t *testing.T) {
 	dir := t.TempDir()
-	for name, content := range map[string]string{"x.txt": "hello, this is text\n", "empty.pcap": "", "short": "\xd4\xc3"} {
+	for name, content := range map[string]string{"x.txt": "hello, this is text\n", "short": "\xd4\xc3"} {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
@@ -184,6 +184,15 @@ func TestNotACapture(t *testing.T) {
 		if err == nil || err.Error() != p+": not a pcap or pcapng file" || !errors.Is(err, ErrNotCapture) {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+	// An empty file and a directory are named as such, not as "not a capture".
+	empty := filepath.Join(dir, "empty.pcap")
+	os.WriteFile(empty, nil, 0o644)
+	if _, err := ReadFile(context.Background(), empty, Config{}, func(*Event) error { return nil }); err == nil || !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty file: %v", err)
+	}
+	if _, err := ReadFile(context.Background(), dir, Config{}, func(*Event) error { return nil }); err == nil || err.Error() != dir+" is a directory, not a capture file" {
+		t.Errorf("directory: %v", err)
 	}
 	_, err := ReadFile(context.Background(), filepath.Join(dir, "missing.pcap"), Config{}, func(*Event) error { return nil })
 	if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "cannot open") {

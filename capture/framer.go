@@ -305,6 +305,7 @@ func (f *framer) fill0(ev *Event, c *frameCtx) {
 		c = f.s.e.ctxAt(nil, 0, 0)
 	}
 	ev.Frame, ev.Time = c.num, c.ci.Timestamp
+	ev.FrameLen, ev.Start = c.ci.Length, f.s.e.stats.FirstTime
 }
 
 // addFrame records that frame c carries bytes of the packet in progress.

@@ -60,7 +60,10 @@ type Pipeline struct {
 	sessions map[int]*Conn
 	parked   parking
 	arena    *dissect.Arena
+	aliases  *dissect.AliasBudget // topic-alias bytes of all sessions together
 	first    time.Time
+	prevRead time.Time     // -t d: the previous packet dissected
+	prevShow time.Time     // -t dd: the previous packet shown
 	m        render.Meta   // reused for every packet
 	n        render.Notice // reused for every notice
 	counts   Counts
@@ -75,12 +78,17 @@ func New(cfg Config) *Pipeline {
 	return &Pipeline{
 		cfg:      cfg,
 		view:     v,
-		tree:     v.NeedsTree() || cfg.Tree,
+		tree:     v.NeedsTree() || needsTree(cfg.Filter) || cfg.Tree,
 		sessions: map[int]*Conn{},
 		parked:   parking{m: map[connKey]*Conn{}},
 		arena:    dissect.NewArena(),
+		aliases:  &dissect.AliasBudget{Max: AliasBudget},
 	}
 }
+
+// AliasBudget caps the topic-alias tables of all connections together
+// (each session also has its own cap, dissect.DefaultMaxAliasBytes).
+const AliasBudget = 64 << 20
 
 // Counts returns the counters so far.
 func (pl *Pipeline) Counts() Counts { return pl.counts }
@@ -88,7 +96,11 @@ func (pl *Pipeline) Counts() Counts { return pl.counts }
 // Event takes one capture event (the capture.Handler signature).
 func (pl *Pipeline) Event(ev *capture.Event) error {
 	if pl.first.IsZero() {
-		pl.first = ev.Time
+		// frame.time_relative counts from the capture's first frame.
+		pl.first = ev.Start
+		if pl.first.IsZero() {
+			pl.first = ev.Time
+		}
 	}
 	switch ev.Kind {
 	case capture.EventClose:
@@ -110,6 +122,7 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 			// tree let the dissector skip it.
 			c.sess.Arena = pl.arena
 			c.sess.FactsOnly = !pl.tree
+			c.sess.Aliases = pl.aliases
 			if pl.cfg.Payload != nil {
 				c.sess.Payload = pl.cfg.Payload()
 			}
@@ -129,9 +142,11 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 		c.HasConnect, c.ClientID = true, p.ClientID
 	}
 	m := pl.meta(ev)
+	m.Delta = since(&pl.prevRead, ev.Time)
 	if pl.cfg.Filter != nil && !pl.cfg.Filter.Match(p, m, c) {
 		return nil
 	}
+	m.DeltaShown = since(&pl.prevShow, ev.Time)
 	pl.counts.Shown++
 	if err := pl.view.Packet(p, m); err != nil {
 		return err
@@ -144,8 +159,18 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 
 func (pl *Pipeline) meta(ev *capture.Event) *render.Meta {
 	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
-		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream}
+		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream, FrameLen: ev.FrameLen}
 	return &pl.m
+}
+
+// since returns now minus *prev (0 the first time) and moves *prev to now.
+func since(prev *time.Time, now time.Time) time.Duration {
+	var d time.Duration
+	if !prev.IsZero() {
+		d = now.Sub(*prev)
+	}
+	*prev = now
+	return d
 }
 
 // notice reports gaps, resynchronisation and skipped packets where they

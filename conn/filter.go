@@ -16,8 +16,27 @@ type Filter interface {
 	Match(pk *dissect.Packet, m *render.Meta, c *Conn) bool
 }
 
+// A filter that reads the field tree says so with NeedsTree() bool, so the
+// dissector builds the tree even for views that do not draw it.
+type treeNeeder interface{ NeedsTree() bool }
+
+func needsTree(f Filter) bool {
+	t, ok := f.(treeNeeder)
+	return ok && t.NeedsTree()
+}
+
 // All shows a packet only when every filter does (nil entries are skipped).
 type All []Filter
+
+// NeedsTree reports whether any of the filters reads the field tree.
+func (a All) NeedsTree() bool {
+	for _, f := range a {
+		if f != nil && needsTree(f) {
+			return true
+		}
+	}
+	return false
+}
 
 // Match implements Filter.
 func (a All) Match(pk *dissect.Packet, m *render.Meta, c *Conn) bool {
@@ -36,12 +55,6 @@ type Basic struct {
 	Client string         // "" : any
 }
 
-var typeNames = map[string]uint8{
-	"connect": 1, "connack": 2, "publish": 3, "puback": 4, "pubrec": 5, "pubrel": 6, "pubcomp": 7,
-	"subscribe": 8, "suback": 9, "unsubscribe": 10, "unsuback": 11, "pingreq": 12, "pingresp": 13,
-	"disconnect": 14, "auth": 15, "reserved": 0,
-}
-
 // ParseTypes reads "publish,subscribe" or "3,8" (names case-insensitive).
 func ParseTypes(list []string) (map[uint8]bool, error) {
 	if len(list) == 0 {
@@ -54,13 +67,13 @@ func ParseTypes(list []string) (map[uint8]bool, error) {
 			if s == "" {
 				continue
 			}
-			if t, ok := typeNames[s]; ok {
+			if t, ok := dissect.ParseTypeKeyword(s); ok {
 				m[t] = true
 				continue
 			}
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 0 || n > 15 {
-				return nil, fmt.Errorf("--type %s: not a packet type name or number 0-15 (names: connect, connack, publish, puback, pubrec, pubrel, pubcomp, subscribe, suback, unsubscribe, unsuback, pingreq, pingresp, disconnect, auth)", s)
+				return nil, fmt.Errorf("--type %s: not a packet type name or number 0-15 (names: %s)", s, strings.Join(dissect.TypeKeywords()[1:], ", "))
 			}
 			m[uint8(n)] = true
 		}

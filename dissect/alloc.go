@@ -1,5 +1,7 @@
 package dissect
 
+import "strconv"
+
 // alloc hands out nodes and child-pointer slices from slabs, so a packet's
 // tree costs a few allocations instead of one per field. Slabs are never
 // reallocated, so pointers into them stay valid; one alloc serves one packet.
@@ -15,6 +17,17 @@ type alloc struct {
 	noTree bool
 	ring   []Node
 	ri     int
+
+	// The per-packet budget (see Session.MaxNodes): count is the nodes
+	// made so far; cut, while set, is the node that stands for the rest of
+	// a list past the budget (decoded for facts and findings, not kept);
+	// dropped counts findings past maxFindings.
+	maxNodes, maxFindings int
+	count                 int
+	cut                   *Node
+	cutNoTree             bool // noTree before the cut began
+	dropped               int
+	droppedMalformed      bool
 }
 
 // newAlloc starts with slabs that fit the common packets (a PUBLISH or an
@@ -29,10 +42,12 @@ func (a *alloc) reset() *alloc {
 		*a = *newAlloc()
 	}
 	a.nodes, a.ptrs, a.experts = a.nodes[:0], a.ptrs[:0], a.experts[:0]
+	a.count, a.cut, a.dropped, a.droppedMalformed = 0, nil, 0, false
 	return a
 }
 
 func (a *alloc) node(n Node) *Node {
+	a.count++
 	if a.noTree {
 		if a.ring == nil {
 			a.ring = make([]Node, ringSize)
@@ -65,3 +80,42 @@ func (a *alloc) kids(n int) []*Node {
 
 // ringSize is larger than the nodes any one field decode holds on to.
 const ringSize = 256
+
+// Default per-packet budget: far above any real packet (a CONNECT with every
+// property is under 100 nodes), low enough that a packet of a million tiny
+// fields costs a bounded tree.
+const (
+	DefaultMaxNodes    = 10000
+	DefaultMaxFindings = 1000
+)
+
+// checkBudget is called before each item of a list a packet can repeat
+// without bound (properties, topic filters, return codes). Once the
+// packet has used its node budget, one node covers the rest of the list;
+// the items under it are still decoded, so facts and findings stay right,
+// but their nodes are not kept (endCut restores the tree).
+func (d *decoder) checkBudget(c *cursor) {
+	a := d.a
+	if a.cut != nil || a.count < a.maxNodes || c.left() == 0 || c.dead {
+		return
+	}
+	n := c.add(a.node(Node{Def: fUndecoded, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]}))
+	a.report(n, eiTreeCut, "field tree cut after "+strconv.Itoa(a.maxNodes)+" fields: the last "+bytesText(n.Length)+
+		" of this list are checked but shown as one field", nil)
+	a.cut, a.cutNoTree, a.noTree = n, a.noTree, true
+}
+
+// endCut ends a cut begun by checkBudget for the list just decoded.
+func (d *decoder) endCut() {
+	if a := d.a; a.cut != nil {
+		a.noTree, a.cut = a.cutNoTree, nil
+	}
+}
+
+// bytesText is "1 byte" or "N bytes".
+func bytesText(n int) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return strconv.Itoa(n) + " bytes"
+}

@@ -1,7 +1,9 @@
 package dissect
 
 import (
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -19,7 +21,7 @@ func (d *decoder) connect() {
 	case V31, V311, V5:
 		p.Version = Version(lvl)
 	default:
-		d.a.protocol(lvlNode, fmt.Sprintf("unknown protocol level %d; decoding as 3.1.1", lvl), "MQTT-3.1.2-2")
+		d.a.report(lvlNode, eiProtocolLevel, fmt.Sprintf("unknown protocol level %d; decoding as 3.1.1", lvl), rProtoLevel)
 		p.Version = V311
 	}
 	want := "MQTT"
@@ -27,7 +29,7 @@ func (d *decoder) connect() {
 		want = "MQIsdp"
 	}
 	if name != want {
-		d.a.protocol(nameNode, fmt.Sprintf("protocol name %q does not match level %d (expected %q)", name, lvl, want), "MQTT-3.1.2-1")
+		d.a.report(nameNode, eiProtocolName, "protocol name \""+name+"\" does not match level "+strconv.FormatUint(lvl, 10)+" (expected \""+want+"\")", rProtoName)
 	}
 
 	fv, flags := c.u8(fConFlags)
@@ -43,22 +45,22 @@ func (d *decoder) connect() {
 	if p.Version == V5 {
 		cleanDef = fCfClean5
 	}
-	d.a.bitChild(flags, cleanDef, fv)
+	clean := d.a.bitChild(flags, cleanDef, fv).Value.(bool)
 	if d.a.bitChild(flags, fCfReserved, fv).Value.(bool) {
-		d.a.protocol(flags, "reserved connect flag is set", "MQTT-3.1.2-3")
+		d.a.report(flags, eiConnectReserved, "reserved connect flag is set", rConnReserved)
 	}
 	wq := wqos.Value.(uint64)
 	switch {
 	case wq == 3:
-		d.a.protocol(wqos, "will QoS 3 is reserved", "MQTT-3.1.2-14")
+		d.a.report(wqos, eiWillQoSReserved, "will QoS 3 is reserved", rWillQoS3)
 	case !will && wq != 0:
-		d.a.protocol(wqos, "will QoS must be 0 when the will flag is 0", "MQTT-3.1.2-13")
+		d.a.report(wqos, eiWillQoSNoWill, "will QoS must be 0 when the will flag is 0", rWillQoSNoWill)
 	}
 	if !will && wret {
-		d.a.protocol(flags, "will retain must be 0 when the will flag is 0", "MQTT-3.1.2-15")
+		d.a.report(flags, eiWillRetainNoWill, "will retain must be 0 when the will flag is 0", rWillRetain)
 	}
 	if passwd && !uname && p.Version != V5 {
-		d.a.protocol(flags, "password flag set without user name flag", "MQTT-3.1.2-22")
+		d.a.report(flags, eiPasswordNoUser, "password flag set without user name flag", rPasswordNoUser)
 	}
 	flags.Show = fmt.Sprintf("0x%02x%s", fv, setFlagNames(flags))
 
@@ -70,9 +72,12 @@ func (d *decoder) connect() {
 	if idNode == nil {
 		return
 	}
-	p.ClientID = id
+	p.ClientID, p.hasClientID = id, true
+	if id == "" && p.Version == V311 && !clean {
+		d.a.report(idNode, eiEmptyIDPersist, "a zero-byte client identifier requires Clean Session 1", rEmptyIDPersist)
+	}
 	if id == "" && p.Version == V31 {
-		d.a.protocol(idNode, "MQTT 3.1 requires a client identifier of 1 to 23 characters", "3.1 §3.1")
+		d.a.report(idNode, eiClientIDRequired, "MQTT 3.1 requires a client identifier of 1 to 23 characters", rClientID31)
 	}
 	if will {
 		wprops := propResult{formatIndicator: -1}
@@ -95,10 +100,14 @@ func (d *decoder) connect() {
 		}
 	}
 	if passwd {
-		// Binary data in 3.1.1 and 5.0; shown as text when it is text.
-		raw, n := c.prefixed(fPassLen, fPassBin)
-		if n != nil && utf8.Valid(raw) {
-			n.Def, n.Value = fPass, string(raw)
+		// Binary data in 3.1.1 and 5.0: one string field (as Wireshark
+		// has it) holding the bytes, shown as hex when they are not text.
+		raw, n := c.prefixed(fPassLen, fPass)
+		if n != nil && !c.a.noTree {
+			n.Value = string(raw)
+			if !utf8.Valid(raw) {
+				n.Show = hex.EncodeToString(raw)
+			}
 		}
 	}
 }
@@ -117,18 +126,26 @@ func setFlagNames(n *Node) string {
 
 func (d *decoder) connack() {
 	c, p := d.c, d.p
+	var flags *Node
+	sp := false
 	if p.Version == V31 {
 		c.u8(fAckReserved31)
 	} else {
-		fv, flags := c.u8(fAckFlags)
+		var fv uint64
+		fv, flags = c.u8(fAckFlags)
 		if flags == nil {
 			return
 		}
 		if r := d.a.bitChild(flags, fAckReserved, fv); r.Value.(uint64) != 0 {
-			d.a.protocol(r, "reserved acknowledge flags are set", "MQTT-3.2.2-1")
+			d.a.report(r, eiConnackReserved, "reserved acknowledge flags are set", rConnackFlags)
 		}
-		d.a.bitChild(flags, fAckSP, fv)
+		sp = d.a.bitChild(flags, fAckSP, fv).Value.(bool)
 	}
+	defer func() {
+		if sp && p.Reason > 0 {
+			d.a.report(flags, eiSessionRefused, "session present must be 0 when the connection is refused", rSessionRefused)
+		}
+	}()
 	if p.Version == V5 {
 		rc, n := c.u8(fRcConnack)
 		if n == nil {
@@ -146,13 +163,13 @@ func (d *decoder) connack() {
 	}
 	p.Reason = int(rc)
 	if rc > 5 {
-		d.a.protocol(n, fmt.Sprintf("return code %d is reserved", rc), "MQTT-3.2.2-6")
+		d.a.report(n, eiReturnCode, fmt.Sprintf("return code %d is reserved", rc), rReturnCode)
 	}
 }
 
 // checkReason flags a reason code the packet type does not define.
 func (d *decoder) checkReason(n *Node, rc uint64) {
 	if _, ok := n.Def.Label(rc); !ok {
-		d.a.protocol(n, fmt.Sprintf("reason code 0x%02x is not defined for this packet type", rc), "5.0 §2.4")
+		d.a.report(n, eiReasonCode, fmt.Sprintf("reason code 0x%02x is not defined for %s", rc, TypeName(d.p.Type)), reasonRefs[d.p.Type])
 	}
 }

@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -38,17 +39,17 @@ func (c *cursor) need(n int, what string) bool {
 	if c.left() >= n {
 		return true
 	}
-	msg := fmt.Sprintf("%s needs %d bytes, %d left", what, n, c.left())
+	msg := what + " needs " + bytesText(n) + ", " + strconv.Itoa(c.left()) + " left"
 	if c.end == len(c.b) && c.decl > len(c.b) {
-		msg = fmt.Sprintf("%s needs %d bytes, packet truncated after %d bytes", what, n, len(c.b))
+		msg = what + " needs " + bytesText(n) + ", packet truncated after " + bytesText(len(c.b))
 	}
-	c.fail(msg, "")
+	c.fail(eiTruncated, msg, nil)
 	return false
 }
 
 // fail marks the rest of the bounded area as undecoded, with a malformed
 // finding, and stops the cursor.
-func (c *cursor) fail(msg, spec string) {
+func (c *cursor) fail(info *ExpertInfo, msg string, ref *specRef) {
 	var n *Node
 	if c.left() > 0 {
 		n = c.add(c.a.node(Node{Def: fUndecoded, Offset: c.pos, Length: c.left(), Value: c.b[c.pos:c.end]}))
@@ -56,7 +57,7 @@ func (c *cursor) fail(msg, spec string) {
 	} else {
 		n = c.add(c.a.node(Node{Def: fTruncated, Offset: c.pos}))
 	}
-	c.a.malformed(n, msg, spec)
+	c.a.report(n, info, msg, ref)
 	c.dead = true
 }
 
@@ -88,12 +89,12 @@ func (c *cursor) varint(def *FieldDef) (uint64, *Node) {
 		c.need(n+1, def.Name)
 		return 0, nil
 	case varintTooLong:
-		c.fail(def.Name+": variable byte integer longer than 4 bytes", "MQTT-1.5.5-1")
+		c.fail(eiVarintTooLong, def.Name+": variable byte integer longer than 4 bytes", rVarintLong)
 		return 0, nil
 	}
 	node := c.add(c.a.node(Node{Def: def, Offset: c.pos, Length: n, Value: v}))
 	if st == varintNonMinimal {
-		c.a.protocol(node, fmt.Sprintf("%s: non-minimal encoding (%d bytes for %d)", def.Name, n, v), "MQTT-1.5.5-1")
+		c.a.report(node, eiVarintNonMinimal, fmt.Sprintf("%s: non-minimal encoding (%d bytes for %d)", def.Name, n, v), rVarintMinimal)
 	}
 	c.pos += n
 	return v, node
@@ -137,14 +138,13 @@ func (c *cursor) prefixed(lenDef, valDef *FieldDef) ([]byte, *Node) {
 		return nil, nil
 	}
 	if !c.need(int(l), valDef.Name) {
-		c.a.malformed(ln, fmt.Sprintf("%s %d runs past the end of the %s", lenDef.Name, l, c.scope()), "")
+		c.a.report(ln, eiLengthOverrun, fmt.Sprintf("%s %d runs past the end of the %s", lenDef.Name, l, c.scope()), nil)
 		return nil, nil
 	}
 	raw := c.b[c.pos : c.pos+int(l)]
 	n := c.add(c.a.node(Node{Def: valDef, Offset: c.pos, Length: int(l)}))
-	if valDef.Kind == KindString {
-		n.Value = string(raw)
-	} else {
+	if !c.a.noTree && valDef.Kind != KindString {
+		// Boxing a value allocates: only a node that is kept gets one.
 		n.Value = raw
 	}
 	c.pos += int(l)
@@ -157,8 +157,12 @@ func (c *cursor) str(lenDef, valDef *FieldDef) (string, *Node) {
 	if n == nil {
 		return "", nil
 	}
+	s := string(raw)
+	if !c.a.noTree {
+		n.Value = s
+	}
 	c.checkUTF8(n, raw)
-	return n.Value.(string), n
+	return s, n
 }
 
 func (c *cursor) scope() string {
@@ -182,31 +186,52 @@ func (c *cursor) rest(def *FieldDef) *Node {
 // U+0000 (MQTT-1.5.4-1, -2); control characters are only worth a note.
 func (c *cursor) checkUTF8(n *Node, raw []byte) {
 	if !utf8.Valid(raw) {
-		c.a.protocol(n, n.Def.Name+" is not valid UTF-8", "MQTT-1.5.4-1")
+		c.a.report(n, eiInvalidUTF8, n.Def.Name+" is not valid UTF-8", rUTF8)
 		return
 	}
 	for _, r := range string(raw) {
 		if r == 0 {
-			c.a.protocol(n, n.Def.Name+" contains U+0000", "MQTT-1.5.4-2")
+			c.a.report(n, eiUTF8Null, n.Def.Name+" contains U+0000", rUTF8Null)
 			return
 		}
-		if (r >= 0xD800 && r <= 0xDFFF) || r == 0xFFFE || r == 0xFFFF {
-			c.a.protocol(n, n.Def.Name+" contains a non-character or surrogate", "MQTT-1.5.4-1")
+		if r == 0xFFFE || r == 0xFFFF {
+			// Go's decoder already refuses surrogates: only the
+			// non-characters the spec says SHOULD NOT appear are left.
+			c.a.report(n, eiUTF8NonChar, n.Def.Name+" contains a non-character", rUTF8NonChar)
 			return
 		}
 	}
 }
 
-// expert records a finding on its node and in the packet's list, so the
-// list costs no tree walk and survives the facts-only mode.
-func (a *alloc) expert(n *Node, sev Severity, msg, spec string) {
-	e := &Expert{Severity: sev, Message: msg, Spec: spec, Offset: n.Offset, Length: n.Length}
+// report records a finding on its node and in the packet's list, so the
+// list costs no tree walk and survives the facts-only mode. Past the
+// finding budget it is only counted; while a list is cut it hangs on the
+// node that covers the cut bytes.
+func (a *alloc) report(n *Node, info *ExpertInfo, msg string, ref *specRef) {
+	if a.skip(info) {
+		return
+	}
+	e := &Expert{ID: info.ID, Severity: info.Severity, Message: msg, ref: ref, Offset: n.Offset, Length: n.Length}
+	if a.cut != nil {
+		n = a.cut
+	}
 	n.Expert = append(n.Expert, e)
 	a.experts = append(a.experts, e)
 }
-func (a *alloc) malformed(n *Node, msg, spec string) { a.expert(n, SevMalformed, msg, spec) }
-func (a *alloc) protocol(n *Node, msg, spec string)  { a.expert(n, SevProtocol, msg, spec) }
-func (a *alloc) note(n *Node, msg, spec string)      { a.expert(n, SevNote, msg, spec) }
+
+// skip reports whether a finding of this kind would be dropped because the
+// packet has used its finding budget, and counts it if so: callers check it
+// before formatting a message that a hostile packet can repeat a million times.
+func (a *alloc) skip(info *ExpertInfo) bool {
+	if len(a.experts) < a.maxFindings || info == eiTreeCut {
+		return false
+	}
+	a.dropped++
+	if info.Severity == SevMalformed {
+		a.droppedMalformed = true
+	}
+	return true
+}
 
 // bitChild adds a bit-group child over n's byte, with the masked value
 // shifted down so that QoS 2 reads 2.

@@ -3,6 +3,7 @@ package dissect
 import (
 	"fmt"
 	"sort"
+	"strconv"
 )
 
 // Dissect decodes one MQTT control packet. raw starts at the fixed header
@@ -15,7 +16,7 @@ import (
 func (s *Session) Dissect(raw []byte, dir Direction) *Packet {
 	if len(raw) > 0 && raw[0]>>4 == TypeConnect {
 		// A CONNECT starts a new MQTT connection: no alias survives it.
-		s.aliases = [3]map[uint16]string{}
+		s.resetAliases()
 		p := s.dissectAs(raw, dir, VersionUnknown, SourceConnect)
 		if p.Version != VersionUnknown {
 			s.Version, s.Source = p.Version, SourceConnect
@@ -34,38 +35,48 @@ func (s *Session) Dissect(raw []byte, dir Direction) *Packet {
 // decoded something 3.1.1 does not have (properties, a reason code), and
 // then the session keeps 5.0, because such evidence does not happen by luck.
 func (s *Session) guess(raw []byte, dir Direction) *Packet {
-	// Alias tables must not be touched by the losing parse.
-	trial := &Session{Version: V5}
+	// The trials run in the facts-only mode on a scratch arena (no tree
+	// is kept for a parse that may lose) and on fresh sessions (alias
+	// tables must not be touched by the losing parse).
+	if s.guessArena == nil {
+		s.guessArena = NewArena()
+	}
+	trial := Session{FactsOnly: true, Arena: s.guessArena, MaxNodes: s.MaxNodes, MaxFindings: s.MaxFindings, MaxAliasBytes: 1}
 	p5 := trial.dissectAs(raw, dir, V5, SourceGuess)
-	p3 := (&Session{Version: V311}).dissectAs(raw, dir, V311, SourceGuess)
-	b5, b3 := badness(p5), badness(p3)
-	pick := p3
-	if b5 < b3 || (b5 == b3 && b5 == 0 && p5.v5Evidence) {
-		pick = p5
+	b5, ev5 := badness(p5), p5.v5Evidence
+	trial = Session{FactsOnly: true, Arena: s.guessArena, MaxNodes: s.MaxNodes, MaxFindings: s.MaxFindings, MaxAliasBytes: 1}
+	b3 := badness(trial.dissectAs(raw, dir, V311, SourceGuess))
+	pick := V311
+	if b5 < b3 || (b5 == b3 && b5 == 0 && ev5) {
+		pick = V5
 	}
 	// Re-run the winner on the real session so alias state is kept.
-	p := s.dissectAs(raw, dir, pick.Version, SourceGuess)
+	p := s.dissectAs(raw, dir, pick, SourceGuess)
 	// A clear decision is kept for the rest of the connection: 5.0 with
 	// properties or reason codes that parse cleanly, or 3.1.1 where the 5.0
 	// parse broke. Ambiguous packets (a PUBACK) decide nothing.
 	switch {
-	case pick.Version == V5 && p.v5Evidence && b5 == 0:
+	case pick == V5 && p.v5Evidence && b5 == 0:
 		s.Version, s.Source = V5, SourceGuess
-	case pick.Version == V311 && b3 == 0 && b5 >= 100:
+	case pick == V311 && b3 == 0 && b5 >= 100:
 		s.Version, s.Source = V311, SourceGuess
 	}
 	return p
 }
 
 func badness(p *Packet) int {
-	score := 0
+	score, malformed := 0, false
 	for _, e := range p.Experts() {
 		switch e.Severity {
 		case SevMalformed:
 			score += 100
+			malformed = true
 		case SevProtocol:
 			score += 1
 		}
+	}
+	if p.Malformed && !malformed {
+		score += 100 // its malformed findings were past the cap
 	}
 	return score
 }
@@ -85,12 +96,19 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 		a = newAlloc()
 	}
 	a.noTree = s.FactsOnly
+	a.maxNodes, a.maxFindings = s.MaxNodes, s.MaxFindings
+	if a.maxNodes <= 0 {
+		a.maxNodes = DefaultMaxNodes
+	}
+	if a.maxFindings <= 0 {
+		a.maxFindings = DefaultMaxFindings
+	}
 	p := &a.pkt // a fresh alloc per packet unless an arena lends one
 	*p = Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1, Filters: p.Filters[:0]}
 	p.Fields = a.kids(8)
 	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 	if len(raw) == 0 {
-		c.fail("empty packet", "")
+		c.fail(eiEmptyPacket, "empty packet", nil)
 		p.finish(a)
 		return p
 	}
@@ -100,7 +118,7 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 	d := &decoder{s: s, p: p, c: c, dir: dir, a: a, hdr: hdr}
 	d.fixedHeaderFlags(hdr)
 	if src == SourceGuess {
-		a.note(hdr, "MQTT version guessed as "+v.String()+": no CONNECT seen on this connection", "")
+		a.report(hdr, eiUnknownVersion, "MQTT version guessed as "+v.String()+": no CONNECT seen on this connection", nil)
 	}
 
 	rl, rln := c.varint(fLen)
@@ -124,14 +142,14 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 		c.dead = false
 		n := c.rest(fUndecoded)
 		if !wasDead {
-			d.a.protocol(n, fmt.Sprintf("%d bytes left over after the last field", n.Length), "")
+			d.a.report(n, eiLeftOver, bytesText(n.Length)+" left over after the last field", nil)
 		}
 	}
 	if declEnd < len(raw) {
 		// The caller handed more than one packet's worth: show, do not drop.
 		sub := &cursor{b: raw, pos: declEnd, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 		n := sub.rest(fUndecoded)
-		d.a.protocol(n, fmt.Sprintf("%d bytes beyond the remaining length", n.Length), "")
+		d.a.report(n, eiBeyondLength, bytesText(n.Length)+" beyond the remaining length", nil)
 	}
 	p.finish(a)
 	return p
@@ -151,10 +169,10 @@ func (d *decoder) fixedHeaderFlags(hdr *Node) {
 		ret := d.a.bitChild(hdr, fRetain, b).Value.(bool)
 		p.QoS, p.Dup, p.Retain = int(qos.Value.(uint64)), dup, ret
 		if p.QoS == 3 {
-			d.a.protocol(qos, "QoS 3 is reserved: both QoS bits set", "MQTT-3.3.1-4")
+			d.a.report(qos, eiQoS3, "QoS 3 is reserved: both QoS bits set", rQoS3)
 		}
 		if dup && p.QoS == 0 {
-			d.a.protocol(hdr, "DUP flag set on a QoS 0 message", "MQTT-3.3.1-2")
+			d.a.report(hdr, eiDupQoS0, "DUP flag set on a QoS 0 message", rDupQoS0)
 		}
 	default:
 		// PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags fixed at 0010; every
@@ -173,16 +191,16 @@ func (d *decoder) fixedHeaderFlags(hdr *Node) {
 		}
 		ok := p.Flags == want || (p.Version == V31 && want == 0x2 && p.Flags == 0xA)
 		if !ok {
-			spec := "MQTT-2.2.2-1"
+			ref := rHeaderFlags
 			switch p.Type {
 			case TypePubrel:
-				spec = "MQTT-3.6.1-1"
+				ref = rPubrelFlags
 			case TypeSubscribe:
-				spec = "MQTT-3.8.1-1"
+				ref = rSubFlags
 			case TypeUnsubscribe:
-				spec = "MQTT-3.10.1-1"
+				ref = rUnsubFlags
 			}
-			d.a.protocol(hdr, fmt.Sprintf("fixed header flags must be %04b for %s, got %04b", want, TypeName(p.Type), p.Flags), spec)
+			d.a.report(hdr, eiHeaderFlags, fmt.Sprintf("fixed header flags must be %04b for %s, got %04b", want, TypeName(p.Type), p.Flags), ref)
 		}
 	}
 	hdr.Show = show
@@ -225,14 +243,14 @@ func (d *decoder) body() {
 			d.auth()
 			return
 		}
-		d.reservedType("packet type 15 is reserved before MQTT 5.0", "MQTT-2.2.1")
+		d.reservedType("packet type 15 is reserved before MQTT 5.0", rType15)
 	default:
-		d.reservedType("packet type 0 is reserved", "MQTT-2.2.1")
+		d.reservedType("packet type 0 is reserved", rReservedType)
 	}
 }
 
-func (d *decoder) reservedType(msg, spec string) {
-	d.a.protocol(d.hdr, msg, spec)
+func (d *decoder) reservedType(msg string, ref *specRef) {
+	d.a.report(d.hdr, eiReservedType, msg, ref)
 	if d.c.left() > 0 {
 		d.c.rest(fUndecoded)
 	}
@@ -240,11 +258,26 @@ func (d *decoder) reservedType(msg, spec string) {
 
 // finish fills the summary facts that depend on the whole tree.
 func (p *Packet) finish(a *alloc) {
+	if a.dropped > 0 {
+		// Over the cap on purpose: the reader must learn that findings
+		// are missing. It goes on the fixed header, where a reader starts.
+		e := &Expert{ID: eiFindingsCapped.ID, Severity: SevNote, Offset: 0, Length: min(1, len(p.Raw)),
+			Message: strconv.Itoa(a.dropped) + " more findings not kept (at most " + strconv.Itoa(a.maxFindings) + " per packet)"}
+		if len(p.Fields) > 0 {
+			p.Fields[0].Expert = append(p.Fields[0].Expert, e)
+		}
+		a.experts = append(a.experts, e)
+	}
+	for _, e := range a.experts {
+		// The version is final only now (a CONNECT sets it mid-way).
+		e.Spec = e.ref.cite(p.Version)
+	}
 	p.experts, p.collected = a.experts, true
 	if len(p.experts) > 1 {
 		// Wire order, as a reader of the breakdown meets them.
 		sort.SliceStable(p.experts, func(i, j int) bool { return p.experts[i].Offset < p.experts[j].Offset })
 	}
+	p.Malformed = a.droppedMalformed
 	for _, e := range p.experts {
 		if e.Severity == SevMalformed {
 			p.Malformed = true

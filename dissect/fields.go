@@ -4,12 +4,13 @@ package dissect
 // (shared/reference/tshark-mqtt-fields.txt); where Wireshark is too coarse
 // the name lives under mqtt.property. or mqtt.expert./mqtt.undecoded.
 
-var msgTypeLabels = map[uint64]string{
-	0: "Reserved", 1: "Connect Command", 2: "Connect Ack", 3: "Publish Message",
-	4: "Publish Ack", 5: "Publish Received", 6: "Publish Release", 7: "Publish Complete",
-	8: "Subscribe Request", 9: "Subscribe Ack", 10: "Unsubscribe Request", 11: "Unsubscribe Ack",
-	12: "Ping Request", 13: "Ping Response", 14: "Disconnect Req", 15: "Authentication Exchange",
-}
+var msgTypeLabels = func() map[uint64]string {
+	m := make(map[uint64]string, len(packetTypes))
+	for t, pt := range packetTypes {
+		m[uint64(t)] = pt.label
+	}
+	return m
+}()
 
 var qosLabels = map[uint64]string{
 	0: "At most once delivery (Fire and Forget)",
@@ -79,11 +80,19 @@ var (
 )
 
 func u8(name, abbrev string, labels map[uint64]string) *FieldDef {
-	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Labels: labels}
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Labels: labels, Width: 8}
 }
-func u16(name, abbrev string) *FieldDef { return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint} }
+func u16(name, abbrev string) *FieldDef {
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Width: 16}
+}
+func u32(name, abbrev string) *FieldDef {
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Width: 32}
+}
+func varintF(name, abbrev string) *FieldDef {
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Width: 64, Varint: true}
+}
 func hex8(name, abbrev string) *FieldDef {
-	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Base: BaseHex, Bits: 8}
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Base: BaseHex, Bits: 8, Width: 8}
 }
 func str(name, abbrev string) *FieldDef {
 	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindString}
@@ -95,10 +104,10 @@ func none(name, abbrev string) *FieldDef {
 	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindNone}
 }
 func bit(name, abbrev string, mask uint64) *FieldDef {
-	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindBool, Bits: 8, Mask: mask}
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindBool, Bits: 8, Mask: mask, Width: 8}
 }
 func bits(name, abbrev string, mask uint64, labels map[uint64]string) *FieldDef {
-	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Bits: 8, Mask: mask, Labels: labels}
+	return &FieldDef{Name: name, Abbrev: abbrev, Kind: KindUint, Bits: 8, Mask: mask, Labels: labels, Width: 8}
 }
 
 // Fixed header.
@@ -110,7 +119,7 @@ var (
 	fQoS            = bits("QoS Level", "mqtt.qos", 0x06, qosLabels)
 	fRetain         = bit("Retain", "mqtt.retain", 0x01)
 	fRetainReserved = bits("Reserved", "mqtt.retain_reserved", 0x01, nil)
-	fLen            = u16("Msg Len", "mqtt.len")
+	fLen            = varintF("Msg Len", "mqtt.len")
 )
 
 // CONNECT.
@@ -137,15 +146,17 @@ var (
 	fUserLen     = u16("User Name Length", "mqtt.username_len")
 	fUser        = str("User Name", "mqtt.username")
 	fPassLen     = u16("Password Length", "mqtt.passwd_len")
-	fPass        = str("Password", "mqtt.passwd")
-	fPassBin     = bytesF("Password", "mqtt.passwd")
+	// Wireshark's mqtt.passwd is a string; a binary password keeps its
+	// bytes in the string and shows them as hex (connect.go).
+	fPass = str("Password", "mqtt.passwd")
 )
 
 // CONNACK.
 var (
-	fAckFlags      = hex8("Acknowledge Flags", "mqtt.conack.flags")
-	fAckReserved   = bits("Reserved", "mqtt.conack.flags.reserved", 0xfe, nil)
-	fAckSP         = bit("Session Present", "mqtt.conack.flags.sp", 0x01)
+	fAckFlags    = hex8("Acknowledge Flags", "mqtt.conack.flags")
+	fAckReserved = bits("Reserved", "mqtt.conack.flags.reserved", 0xfe, nil)
+	fAckSP       = bit("Session Present", "mqtt.conack.flags.sp", 0x01)
+	// In 3.1 the whole byte is reserved: same field, no mask.
 	fAckReserved31 = u8("Reserved", "mqtt.conack.flags.reserved", nil)
 	fAckVal        = u8("Return Code", "mqtt.conack.val", connackV3Labels)
 )
@@ -183,9 +194,9 @@ var (
 var (
 	fProps     = none("Properties", "mqtt.properties")
 	fWillProps = none("Will Properties", "mqtt.will_properties")
-	fPropLen   = u16("Total Length", "mqtt.property_len")
-	fPropID    = &FieldDef{Name: "ID", Abbrev: "mqtt.property_id", Kind: KindUint, Base: BaseHex, Bits: 8, Labels: propIDLabels}
-	fPropNum   = u16("Value", "mqtt.prop_number")
+	fPropLen   = varintF("Total Length", "mqtt.property_len")
+	fPropID    = &FieldDef{Name: "ID", Abbrev: "mqtt.property_id", Kind: KindUint, Base: BaseHex, Bits: 8, Width: 8, Labels: propIDLabels}
+	fPropNum   = u32("Value", "mqtt.prop_number")
 	fPropStrLn = u16("Length", "mqtt.prop_string_len")
 	fPropStr   = str("Value", "mqtt.prop_string")
 	fPropBinLn = u16("Length", "mqtt.property.binary_len")
@@ -292,8 +303,14 @@ var propSpecs = func() map[uint8]*propSpec {
 			d.Kind = KindBytes
 		case ptPair:
 			d.Kind = KindString
-		default:
-			d.Kind = KindUint
+		case ptByte:
+			d.Kind, d.Width = KindUint, 8
+		case ptU16:
+			d.Kind, d.Width = KindUint, 16
+		case ptU32:
+			d.Kind, d.Width = KindUint, 32
+		case ptVarint:
+			d.Kind, d.Width, d.Varint = KindUint, 64, true
 		}
 		if p.id == 0x24 {
 			d.Labels = qosLabels

@@ -14,9 +14,16 @@ func (p *Packet) info(buf []byte) (string, []byte) {
 	}
 	switch p.Type {
 	case TypeConnect:
-		b = append(b, " [client id: "...)
-		b = append(b, p.ClientID...)
-		b = append(b, ']')
+		if p.hasClientID { // a CONNECT cut before its id has none to show
+			b = append(b, " [client id: "...)
+			b = append(b, p.ClientID...)
+			b = append(b, ']')
+		}
+	case TypeSuback, TypeUnsuback:
+		if p.codesDiffer {
+			b = p.appendCodes(b)
+			return string(b), b
+		}
 	case TypePublish:
 		b = append(b, " ["...)
 		b = append(b, p.Topic...)
@@ -39,6 +46,56 @@ func (p *Packet) info(buf []byte) (string, []byte) {
 		b = append(b, ')')
 	}
 	return string(b), b
+}
+
+// maxInfoCodes is how many return codes an Info lists before "…".
+const maxInfoCodes = 16
+
+func (p *Packet) addCode(rc uint64) {
+	if p.nCodes > 0 && uint8(rc) != p.codes[0] {
+		p.codesDiffer = true
+	}
+	if p.nCodes < maxInfoCodes {
+		p.codes[p.nCodes] = uint8(rc)
+	}
+	p.nCodes++
+}
+
+// appendCodes ends the Info of a SUBACK or UNSUBACK whose return codes
+// differ with each of them, failures named: " [0x00, 0x01, 0x80 Failure]".
+func (p *Packet) appendCodes(b []byte) []byte {
+	b = append(b, " ["...)
+	for i, rc := range p.codes[:min(p.nCodes, maxInfoCodes)] {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, "0x"...)
+		b = append(b, hexDigit[rc>>4], hexDigit[rc&0xf])
+		if rc >= 0x80 {
+			b = append(b, ' ')
+			b = append(b, p.codeName(rc)...)
+		}
+	}
+	if p.nCodes > maxInfoCodes {
+		b = append(b, ", … "...)
+		b = strconv.AppendInt(b, int64(p.nCodes-maxInfoCodes), 10)
+		b = append(b, " more"...)
+	}
+	return append(b, ']')
+}
+
+const hexDigit = "0123456789abcdef"
+
+// codeName names a failure code of the packet's SUBACK or UNSUBACK.
+func (p *Packet) codeName(rc uint8) string {
+	if p.Version != V5 {
+		if l, ok := subackV3Labels[uint64(rc)]; ok {
+			return l
+		}
+	} else if l, ok := reasonNames[uint64(rc)]; ok {
+		return l
+	}
+	return "reason 0x" + strconv.FormatUint(uint64(rc), 16)
 }
 
 // reasonText names the packet's return or reason code, if it has one worth

@@ -1,5 +1,7 @@
 package dissect
 
+import "strings"
+
 // Version is the MQTT protocol level as carried in CONNECT.
 type Version uint8
 
@@ -123,6 +125,13 @@ type Packet struct {
 	// v5Evidence: the body used something only MQTT 5 has (properties,
 	// reason codes); it makes a guessed 5.0 believable.
 	v5Evidence bool
+	// hasClientID: the CONNECT got as far as its client identifier.
+	hasClientID bool
+	// codes are the first return codes of a SUBACK or UNSUBACK (nCodes
+	// counts them all), for an Info that names each when they differ.
+	codes       [maxInfoCodes]uint8
+	nCodes      int
+	codesDiffer bool
 
 	experts   []*Expert // findings as the dissector made them
 	collected bool      // experts is complete (the packet came from Dissect)
@@ -156,10 +165,48 @@ func (p *Packet) Find(abbrev string) *Node {
 	return hit
 }
 
+// packetTypes is the one table of packet type names: the keyword used in
+// JSON and by --type, and Wireshark's label (mqtt.msgtype's value names).
+var packetTypes = [16]struct{ keyword, label string }{
+	{"reserved", "Reserved"}, {"connect", "Connect Command"}, {"connack", "Connect Ack"},
+	{"publish", "Publish Message"}, {"puback", "Publish Ack"}, {"pubrec", "Publish Received"},
+	{"pubrel", "Publish Release"}, {"pubcomp", "Publish Complete"}, {"subscribe", "Subscribe Request"},
+	{"suback", "Subscribe Ack"}, {"unsubscribe", "Unsubscribe Request"}, {"unsuback", "Unsubscribe Ack"},
+	{"pingreq", "Ping Request"}, {"pingresp", "Ping Response"}, {"disconnect", "Disconnect Req"},
+	{"auth", "Authentication Exchange"},
+}
+
 // TypeName is Wireshark's label for a packet type value.
 func TypeName(t uint8) string {
-	if s, ok := msgTypeLabels[uint64(t)]; ok {
-		return s
+	if int(t) < len(packetTypes) {
+		return packetTypes[t].label
 	}
 	return "Reserved"
+}
+
+// TypeKeyword is the short lowercase name of a packet type: "publish".
+func TypeKeyword(t uint8) string {
+	if int(t) < len(packetTypes) {
+		return packetTypes[t].keyword
+	}
+	return "reserved"
+}
+
+// ParseTypeKeyword finds a packet type by its keyword, case-insensitively.
+func ParseTypeKeyword(s string) (uint8, bool) {
+	for t, pt := range packetTypes {
+		if strings.EqualFold(s, pt.keyword) {
+			return uint8(t), true
+		}
+	}
+	return 0, false
+}
+
+// TypeKeywords lists the keywords in type order, for usage messages.
+func TypeKeywords() []string {
+	out := make([]string, 0, len(packetTypes))
+	for _, pt := range packetTypes {
+		out = append(out, pt.keyword)
+	}
+	return out
 }

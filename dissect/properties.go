@@ -48,16 +48,18 @@ func (d *decoder) propertyBlock(typ int, res *propResult) {
 			// The packet is cut short (capture truncated); decode what is here.
 			end = c.end
 		} else {
-			d.a.malformed(pn, fmt.Sprintf("property length %d runs past the end of the packet (%d bytes left)", plen, c.left()), "5.0 §2.2.2.1")
-			c.fail("properties cut short", "")
+			d.a.report(pn, eiPropLenOverrun, fmt.Sprintf("property length %d runs past the end of the packet (%s left)", plen, bytesText(c.left())), rPropLen)
+			c.fail(eiTruncated, "properties cut short", nil)
 			return
 		}
 	}
 	sub := &cursor{b: c.b, pos: c.pos, end: end, decl: c.pos + int(plen), out: c.out, a: c.a}
 	var seen propSet
 	for !sub.dead && sub.left() > 0 {
+		d.checkBudget(sub)
 		d.property(sub, typ, &seen, res)
 	}
+	d.endCut()
 	c.pos = sub.pos
 	if sub.dead {
 		c.dead = true
@@ -69,7 +71,7 @@ func (d *decoder) property(c *cursor, typ int, seen *propSet, res *propResult) {
 	idv, _, st := readVarint(c.b[c.pos:c.end])
 	if st == varintShort || st == varintTooLong || idv > 0xff || propSpecs[uint8(idv)] == nil {
 		n := c.rest(fPropUnk)
-		d.a.malformed(n, fmt.Sprintf("unknown property identifier 0x%02x: the rest of the properties cannot be decoded", c.b[start]), "5.0 §2.2.2.2")
+		d.a.report(n, eiPropUnknown, fmt.Sprintf("unknown property identifier 0x%02x: the rest of the properties cannot be decoded", c.b[start]), rPropTable)
 		c.dead = true
 		return
 	}
@@ -88,15 +90,15 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 	c.varint(fPropID)
 
 	var bit uint32 = 1 << uint(typ)
-	if spec.allowed&bit == 0 {
+	if spec.allowed&bit == 0 && !d.a.skip(eiPropNotAllowed) {
 		where := TypeName(uint8(typ))
 		if typ == willPacket {
 			where = "Will Properties"
 		}
-		d.a.protocol(prop, fmt.Sprintf("%s is not allowed in %s", spec.name, where), "5.0 §2.2.2.2")
+		d.a.report(prop, eiPropNotAllowed, spec.name+" is not allowed in "+where, rPropTable)
 	}
-	if seen.has(spec.id) && !spec.multi {
-		d.a.protocol(prop, fmt.Sprintf("%s appears more than once", spec.name), "5.0 §2.2.2.2")
+	if seen.has(spec.id) && !spec.multi && !d.a.skip(eiPropRepeated) {
+		d.a.report(prop, eiPropRepeated, spec.name+" appears more than once", rPropTable)
 	}
 	seen.add(spec.id)
 
@@ -106,12 +108,14 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = v
+		if !c.a.noTree {
+			prop.Value = v
+		}
 		if spec.id == 0x24 {
 			prop.Show = qosLabels[v] + fmt.Sprintf(" (%d)", v)
 		}
 		if v > 1 {
-			d.a.protocol(prop, fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), "5.0 §3")
+			d.a.report(prop, eiPropValue, fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), propValueRef(spec.id, typ))
 		}
 		if spec.id == 0x01 {
 			res.payloadUTF8, res.formatIndicator = v == 1, int(v)
@@ -125,11 +129,13 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = v
+		if !c.a.noTree {
+			prop.Value = v
+		}
 		switch spec.id {
 		case 0x21, 0x27, 0x23:
 			if v == 0 {
-				d.a.protocol(prop, spec.name+" must not be 0", "5.0 §3")
+				d.a.report(prop, eiPropValue, spec.name+" must not be 0", propValueRef(spec.id, typ))
 			}
 		}
 		if spec.id == 0x23 {
@@ -140,16 +146,20 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = v
+		if !c.a.noTree {
+			prop.Value = v
+		}
 		if v == 0 {
-			d.a.protocol(prop, "Subscription Identifier must not be 0", "5.0 §3.3.2.3.8")
+			d.a.report(prop, eiPropValue, "Subscription Identifier must not be 0", propValueRef(spec.id, typ))
 		}
 	case ptString:
 		s, n := c.str(fPropStrLn, fPropStr)
 		if n == nil {
 			return
 		}
-		prop.Value = s
+		if !c.a.noTree {
+			prop.Value = s
+		}
 		if spec.id == 0x03 {
 			res.contentType = s
 		}
@@ -158,7 +168,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if n == nil {
 			return
 		}
-		prop.Value = b
+		if !c.a.noTree {
+			prop.Value = b
+		}
 	case ptPair:
 		k, kn := c.str(fPropKeyLn, fPropKey)
 		if kn == nil {
@@ -168,7 +180,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if vn == nil {
 			return
 		}
-		prop.Value = k + "=" + v
+		if !c.a.noTree {
+			prop.Value = k + "=" + v
+		}
 		prop.Show = k + ": " + v
 	}
 }

@@ -14,7 +14,7 @@ func (d *decoder) publish() {
 	}
 	p.Topic = topic
 	if strings.ContainsAny(topic, "+#") {
-		d.a.protocol(tn, "topic name contains a wildcard character", "MQTT-3.3.2-2")
+		d.a.report(tn, eiTopicWildcard, "topic name contains a wildcard character", rTopicWild)
 	}
 	if p.QoS > 0 {
 		if !d.packetID() {
@@ -35,7 +35,7 @@ func (d *decoder) publish() {
 	msg := c.rest(fMsg)
 	p.Payload = msg.Length
 	if props.payloadUTF8 && !utf8.Valid(msg.Value.([]byte)) {
-		d.a.protocol(msg, "payload format indicator says UTF-8 but the payload is not valid UTF-8", "MQTT-3.3.2-4")
+		d.a.report(msg, eiPayloadNotUTF8, "payload format indicator says UTF-8 but the payload is not valid UTF-8", rPayloadUTF8)
 	}
 	d.decodePayload(msg, p.Topic, msg.Value.([]byte), msg.Offset, false, props)
 }
@@ -45,25 +45,27 @@ func (d *decoder) publish() {
 func (d *decoder) resolveAlias(tn *Node, alias int) {
 	p := d.p
 	if p.Topic == "" && alias == 0 {
-		d.a.protocol(tn, "zero-length topic name without a topic alias", "MQTT-3.3.2-1")
+		d.a.report(tn, eiIllegalTopicLen, "zero-length topic name without a topic alias", rTopicEmpty)
 		return
 	}
 	if alias == 0 {
 		return
 	}
-	tbl := &d.s.aliases[d.dir]
 	if p.Topic != "" {
-		if *tbl == nil {
-			*tbl = make(map[uint16]string)
-		}
-		if len(*tbl) < maxAliases || (*tbl)[uint16(alias)] != "" {
-			(*tbl)[uint16(alias)] = p.Topic
+		evicted, first, stored := d.s.setAlias(d.dir, uint16(alias), p.Topic)
+		switch {
+		case !stored:
+			d.a.report(tn, eiAliasEvicted, fmt.Sprintf("topic alias %d not kept: the alias tables are full (%d bytes)", alias, d.s.aliasLimit()), nil)
+		case evicted == 1:
+			d.a.report(tn, eiAliasEvicted, fmt.Sprintf("alias tables full (%d bytes): topic alias %d forgotten", d.s.aliasLimit(), first), nil)
+		case evicted > 1:
+			d.a.report(tn, eiAliasEvicted, fmt.Sprintf("alias tables full (%d bytes): %d older topic aliases forgotten, the first %d", d.s.aliasLimit(), evicted, first), nil)
 		}
 		return
 	}
-	t, ok := (*tbl)[uint16(alias)]
+	t, ok := d.s.aliases[d.dir][uint16(alias)]
 	if !ok {
-		d.a.note(tn, fmt.Sprintf("unknown topic alias %d (its PUBLISH with the topic was not seen)", alias), "")
+		d.a.report(tn, eiUnknownTopicAlias, fmt.Sprintf("unknown topic alias %d (its PUBLISH with the topic was not seen)", alias), nil)
 		return
 	}
 	p.Topic = t
@@ -75,6 +77,10 @@ func (d *decoder) resolveAlias(tn *Node, alias int) {
 		}
 	}
 }
+
+// MaxFilters bounds Packet.Filters: a SUBSCRIBE of 16 MB can hold four
+// million filters; the ones past this are checked but not listed.
+const MaxFilters = DefaultMaxNodes
 
 // maxAliases bounds the alias table: the protocol allows 65535 per direction,
 // so this is only a guard against hostile streams.
@@ -88,7 +94,7 @@ func (d *decoder) packetID() bool {
 	}
 	d.p.PacketID = int(id)
 	if id == 0 {
-		d.a.protocol(n, "packet identifier 0 is not allowed", "MQTT-2.3.1-1")
+		d.a.report(n, eiPacketIDZero, "packet identifier 0 is not allowed", rPacketID)
 	}
 	return true
 }
@@ -128,17 +134,17 @@ func (d *decoder) reasonAndProps(def *FieldDef, typ uint8) {
 }
 
 func (d *decoder) subscribe() {
-	d.filterList(TypeSubscribe, "SUBSCRIBE without any topic filter", "MQTT-3.8.3-3")
+	d.filterList(TypeSubscribe, "SUBSCRIBE without any topic filter", rNoSubFilter)
 }
 
 func (d *decoder) unsubscribe() {
-	d.filterList(TypeUnsubscribe, "UNSUBSCRIBE without any topic filter", "MQTT-3.10.3-2")
+	d.filterList(TypeUnsubscribe, "UNSUBSCRIBE without any topic filter", rNoUnsubFiltr)
 }
 
 // filterList decodes SUBSCRIBE and UNSUBSCRIBE: a packet identifier, MQTT 5
 // properties, then topic filters, each followed in SUBSCRIBE by its
 // requested QoS (3.x) or subscription options (5.0).
-func (d *decoder) filterList(typ uint8, emptyMsg, emptySpec string) {
+func (d *decoder) filterList(typ uint8, emptyMsg string, emptyRef *specRef) {
 	c, p := d.c, d.p
 	if !d.packetID() {
 		return
@@ -147,7 +153,9 @@ func (d *decoder) filterList(typ uint8, emptyMsg, emptySpec string) {
 		d.properties(fProps, int(typ))
 	}
 	count := 0
+	defer d.endCut()
 	for !c.dead && c.left() > 0 {
+		d.checkBudget(c)
 		f, fn := c.str(fTopicLen, fTopic)
 		if fn == nil {
 			return
@@ -163,12 +171,12 @@ func (d *decoder) filterList(typ uint8, emptyMsg, emptySpec string) {
 		}
 		if p.Version == V5 {
 			d.subOptions(on, ov)
-		} else if ov&0xfc != 0 || ov&3 == 3 {
-			d.a.protocol(on, fmt.Sprintf("requested QoS byte 0x%02x: reserved bits set or QoS 3", ov), "MQTT-3.8.3-4")
+		} else if (ov&0xfc != 0 || ov&3 == 3) && !d.a.skip(eiSubQoS) {
+			d.a.report(on, eiSubQoS, fmt.Sprintf("requested QoS byte 0x%02x: reserved bits set or QoS 3", ov), rSubQoS311)
 		}
 	}
 	if count == 0 && !c.dead {
-		d.a.protocol(d.hdr, emptyMsg, emptySpec)
+		d.a.report(d.hdr, eiNoTopicFilter, emptyMsg, emptyRef)
 	}
 }
 
@@ -182,35 +190,42 @@ func fSubQoSFor(v Version) *FieldDef {
 // subOptions breaks the MQTT 5 subscription options byte into its bits.
 func (d *decoder) subOptions(n *Node, v uint64) {
 	if d.a.bitChild(n, fSoQoS, v).Value.(uint64) == 3 {
-		d.a.protocol(n, "subscription QoS 3 is reserved", "MQTT-3.8.3-2")
+		d.a.report(n, eiSubQoS, "subscription QoS 3 is reserved", rSubOpts5)
 	}
 	d.a.bitChild(n, fSoNL, v)
 	d.a.bitChild(n, fSoRAP, v)
 	if d.a.bitChild(n, fSoRH, v).Value.(uint64) == 3 {
-		d.a.protocol(n, "retain handling 3 is reserved", "MQTT-3.8.3-2")
+		d.a.report(n, eiRetainHandling, "retain handling 3 is reserved", rSubOpts5)
 	}
 	if d.a.bitChild(n, fSoRes, v).Value.(uint64) != 0 {
-		d.a.protocol(n, "reserved subscription option bits are set", "MQTT-3.8.3-5")
+		d.a.report(n, eiSubOptsReserved, "reserved subscription option bits are set", rSubOptsRes)
 	}
 }
 
 // addFilter records a topic filter and checks its wildcards (4.7.1).
 func (d *decoder) addFilter(f string, n *Node) {
-	d.p.Filters = append(d.p.Filters, f)
+	if len(d.p.Filters) < MaxFilters {
+		d.p.Filters = append(d.p.Filters, f)
+	}
 	if f == "" {
-		d.a.protocol(n, "zero-length topic filter", "MQTT-4.7.3-1")
+		d.a.report(n, eiEmptyFilter, "zero-length topic filter", rEmptyFilter)
 		return
 	}
-	levels := strings.Split(f, "/")
-	for i, l := range levels {
-		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
-			d.a.protocol(n, "'#' must be alone in the last level of a topic filter", "MQTT-4.7.1-2")
+	// Level by level without splitting: a SUBSCRIBE can hold millions.
+	for rest := f; ; {
+		l, after, more := strings.Cut(rest, "/")
+		if strings.Contains(l, "#") && (l != "#" || more) {
+			d.a.report(n, eiWildcardPlace, "'#' must be alone in the last level of a topic filter", rHashWildcard)
 			return
 		}
 		if strings.Contains(l, "+") && l != "+" {
-			d.a.protocol(n, "'+' must occupy a whole level of a topic filter", "MQTT-4.7.1-3")
+			d.a.report(n, eiWildcardPlace, "'+' must occupy a whole level of a topic filter", rPlusWildcard)
 			return
 		}
+		if !more {
+			return
+		}
+		rest = after
 	}
 }
 
@@ -225,7 +240,9 @@ func (d *decoder) suback() {
 		def = fRcSuback
 	}
 	count := 0
+	defer d.endCut()
 	for !c.dead && c.left() > 0 {
+		d.checkBudget(c)
 		rc, n := c.u8(def)
 		if n == nil {
 			return
@@ -233,13 +250,14 @@ func (d *decoder) suback() {
 		if count == 0 {
 			p.Reason = int(rc)
 		}
+		p.addCode(rc)
 		count++
-		if _, ok := def.Label(rc); !ok || (p.Version != V5 && rc == 3) {
-			d.a.protocol(n, fmt.Sprintf("return code 0x%02x is not allowed in SUBACK", rc), "MQTT-3.9.3-2")
+		if _, ok := def.Label(rc); (!ok || (p.Version != V5 && rc == 3)) && !d.a.skip(eiSubackCode) {
+			d.a.report(n, eiSubackCode, fmt.Sprintf("return code 0x%02x is not allowed in SUBACK", rc), rSubackCode)
 		}
 	}
 	if count == 0 && !c.dead {
-		d.a.protocol(d.hdr, "SUBACK without any return code", "3.9.3")
+		d.a.report(d.hdr, eiNoReturnCode, "SUBACK without any return code", rNoSubackCode)
 	}
 }
 
@@ -253,7 +271,9 @@ func (d *decoder) unsuback() {
 	}
 	d.properties(fProps, TypeUnsuback)
 	count := 0
+	defer d.endCut()
 	for !c.dead && c.left() > 0 {
+		d.checkBudget(c)
 		rc, n := c.u8(fRcUnsuback)
 		if n == nil {
 			return
@@ -261,11 +281,12 @@ func (d *decoder) unsuback() {
 		if count == 0 {
 			p.Reason = int(rc)
 		}
+		p.addCode(rc)
 		count++
 		d.checkReason(n, rc)
 	}
 	if count == 0 && !c.dead {
-		d.a.protocol(d.hdr, "UNSUBACK without any reason code", "3.11.3")
+		d.a.report(d.hdr, eiNoReturnCode, "UNSUBACK without any reason code", rNoUnsubCode)
 	}
 }
 

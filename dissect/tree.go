@@ -54,6 +54,12 @@ type FieldDef struct {
 	// zero for fields that are not bit groups.
 	Bits int
 	Mask uint64
+	// Width is the size in bits of an integer's wire type (8, 16, 32; 64
+	// for a variable byte integer), for -G fields and range checks.
+	Width int
+	// Varint marks a variable byte integer (5.0 §1.5.5): remaining length,
+	// property length, subscription identifier.
+	Varint bool
 	// Labels names integer values (packet types, QoS, reason codes).
 	Labels map[uint64]string
 	// True and False name a flag's two states; empty means "Set"/"Not set".
@@ -120,50 +126,129 @@ type DataSource struct {
 func (n *Node) IsBitField() bool { return n.Def != nil && n.Def.Mask != 0 }
 
 // ValueText is the value part of the node's display line, without the name:
-// "60", "MQTT v3.1.1 (4)", "Set", "0xc2", "test/a", "01 02 0a" (hex for bytes).
-func (n *Node) ValueText() string {
-	if n.Show != "" {
-		return n.Show
-	}
-	d := n.Def
-	switch v := n.Value.(type) {
-	case nil:
-		return ""
-	case bool:
-		return d.BoolText(v)
-	case uint64:
-		num := strconv.FormatUint(v, 10)
-		if d.Base == BaseHex {
-			num = fmt.Sprintf("0x%0*x", hexWidth(d), v)
-		}
-		if l, ok := d.Label(v); ok {
-			return l + " (" + num + ")"
-		}
-		return num
-	case string:
-		return v
-	case []byte:
-		return hex.EncodeToString(v)
-	}
-	return fmt.Sprint(n.Value)
-}
-
-func hexWidth(d *FieldDef) int {
-	switch {
-	case d.Bits > 0:
-		return (d.Bits + 3) / 4
-	default:
-		return 2
-	}
-}
+// "60", "MQTT v3.1.1 (4)", "Set", "0xc2", "test/a", "01020a" (hex for bytes).
+func (n *Node) ValueText() string { return string(n.AppendValueText(nil)) }
 
 // Text is the node's display line: "Keep Alive: 60".
-func (n *Node) Text() string {
-	vt := n.ValueText()
-	if n.Def.Kind == KindNone && vt == "" {
-		return n.Def.Name
+func (n *Node) Text() string { return string(n.AppendText(nil)) }
+
+// AppendText appends the node's display line. It is the one text formatter
+// of a node (breakdown, hex legend, JSON "show" all use it) and allocates
+// nothing for the value types the decoder makes. A node without a
+// definition (a damaged hand-built tree) is named "?".
+func (n *Node) AppendText(dst []byte) []byte {
+	d := n.def()
+	dst = append(dst, d.Name...)
+	if d.Kind == KindNone && n.Show == "" && emptyValue(n.Value) {
+		return dst
 	}
-	return n.Def.Name + ": " + vt
+	dst = append(dst, ": "...)
+	return n.AppendValueText(dst)
+}
+
+// AppendValueText appends what ValueText returns.
+func (n *Node) AppendValueText(dst []byte) []byte {
+	if n.Show != "" {
+		return append(dst, n.Show...)
+	}
+	d := n.def()
+	switch v := n.Value.(type) {
+	case nil:
+		return dst
+	case bool:
+		return append(dst, d.BoolText(v)...)
+	case string:
+		return append(dst, v...)
+	case []byte:
+		return hex.AppendEncode(dst, v)
+	case uint64:
+		label, ok := d.Label(v)
+		if ok {
+			dst = append(dst, label...)
+			dst = append(dst, " ("...)
+		}
+		dst = d.AppendUint(dst, v)
+		if ok {
+			dst = append(dst, ')')
+		}
+		return dst
+	}
+	return fmt.Append(dst, n.Value)
+}
+
+// AppendUint writes v in the field's base, as tshark prints it: decimal,
+// or "0x" and at least as many hex digits as the field's bit width needs.
+func (d *FieldDef) AppendUint(dst []byte, v uint64) []byte {
+	if d.Base != BaseHex {
+		return strconv.AppendUint(dst, v, 10)
+	}
+	w := 2
+	if d.Bits > 0 {
+		w = (d.Bits + 3) / 4
+	}
+	digits := 1
+	for x := v >> 4; x != 0; x >>= 4 {
+		digits++
+	}
+	dst = append(dst, "0x"...)
+	for i := max(digits, w) - 1; i >= 0; i-- {
+		dst = append(dst, "0123456789abcdef"[(v>>(4*uint(i)))&0xf])
+	}
+	return dst
+}
+
+// noDef stands in for a missing definition so a damaged tree still prints.
+var noDef = &FieldDef{Name: "?"}
+
+func (n *Node) def() *FieldDef {
+	if n.Def == nil {
+		return noDef
+	}
+	return n.Def
+}
+
+func emptyValue(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []byte:
+		return len(x) == 0
+	}
+	return false
+}
+
+// Uint returns the value of an integer field (and of a flag, as 0 or 1).
+func (n *Node) Uint() (uint64, bool) {
+	switch v := n.Value.(type) {
+	case uint64:
+		return v, true
+	case bool:
+		if v {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// Bool returns the value of a flag.
+func (n *Node) Bool() (bool, bool) {
+	v, ok := n.Value.(bool)
+	return v, ok
+}
+
+// Str returns the value of a text field.
+func (n *Node) Str() (string, bool) {
+	v, ok := n.Value.(string)
+	return v, ok
+}
+
+// Bytes returns the value of a binary field.
+func (n *Node) Bytes() ([]byte, bool) {
+	v, ok := n.Value.([]byte)
+	return v, ok
 }
 
 // Walk calls fn for n and every descendant, depth first, parents before children.
@@ -200,11 +285,20 @@ func (s Severity) Group() string {
 
 // Expert is a finding about the bytes, attached to the node it concerns.
 type Expert struct {
+	// ID is the stable id of the kind of finding (see ExpertIDs):
+	// "mqtt.unknown_version", "mqtt.expert.invalid_utf8".
+	ID       string
 	Severity Severity
-	Message  string
-	Spec     string // normative statement id, "MQTT-3.1.2-3", or a section, "5.0 §2.2.2.2"
-	Offset   int
-	Length   int
+	// Message is plain text as found (wire text raw, not escaped): every
+	// view escapes it once for its own output.
+	Message string
+	// Spec is the rule in the packet's version: a normative statement id,
+	// "MQTT-3.1.2-3", or a section, "5.0 §2.2.2.2".
+	Spec   string
+	Offset int
+	Length int
+
+	ref *specRef // resolved into Spec once the packet's version is final
 }
 
 func (e *Expert) String() string {

@@ -90,6 +90,11 @@ func TestPayloadsLive(t *testing.T) {
 			t.Errorf("-V lacks %q", want)
 		}
 	}
+	// payload fields are in the registry: filters and -T fields know them
+	keys, stderr, code := runMqttdump(t, "-r", pcap, "--port", port, "-Y", `json.key == "unit"`, "-T", "fields", "-e", "json.value.string")
+	if code != 0 || strings.Count(keys, "C") != 2 {
+		t.Errorf("-Y json.key -T fields: exit %d, %q %s", code, keys, stderr)
+	}
 	nojson, _, _ := runMqttdump(t, "-r", pcap, "--port", port, "--type", "publish", "--no-payload")
 	if strings.Contains(nojson, `{"temp"`) {
 		t.Errorf("--no-payload still shows the payload:\n%s", nojson)
@@ -102,7 +107,7 @@ func TestPayloadsLive(t *testing.T) {
 	}
 	secrets := []string{secretPass, secretUser, secretWill,
 		hex.EncodeToString([]byte(secretPass)), hex.EncodeToString([]byte(secretUser)), hex.EncodeToString([]byte(secretWill))}
-	views := [][]string{{}, {"-V"}, {"-x"}, {"-T", "json"}, {"-V", "-x", "--max-bytes", "0"}}
+	views := [][]string{{}, {"-V"}, {"-x"}, {"-T", "json"}, {"-T", "fields", "-e", "mqtt.passwd", "-e", "mqtt.username", "-e", "mqtt.willmsg", "-e", "mqtt.willtopic"}, {"-V", "-x", "--max-bytes", "0"}}
 	for _, v := range views {
 		args := append([]string{"-r", pcap, "--port", port, "--redact=all"}, v...)
 		out, stderr, code := runMqttdump(t, args...)

@@ -137,3 +137,8 @@ var datatypeLabels = map[uint64]string{
 	27: "UInt16Array", 28: "UInt32Array", 29: "UInt64Array", 30: "FloatArray",
 	31: "DoubleArray", 32: "BooleanArray", 33: "StringArray", 34: "DateTimeArray",
 }
+
+// The registry learns the payload fields when this package is linked in.
+func init() {
+	dissect.RegisterFields(fJSONDoc, fJSONObject, fJSONArray, fJSONMember, fJSONKey, fJSONString, fJSONNumber, fJSONTrue, fJSONFalse, fJSONNull, fJSONRest, fText, fGzip, fZlib, fGzipHeader, fZlibHeader, fDeflate, fZDeflate, fGzipTrailer, fZlibTrailer, fDecompressed, fCompRest, fPbField, fPbKey, fPbLen, fPbVarint, fPbFixed64, fPbFixed32, fPbString, fPbBytes, fPbMessage, fPbBad, fSpTopic, fSpNamespace, fSpGroup, fSpMsgType, fSpEdge, fSpDevice, fSpHost, fSpPayload, fSpTimestamp, fSpSeq, fSpUUID, fSpBody, fSpMetric, fSpName, fSpAlias, fSpMTimestamp, fSpDatatype, fSpHistorical, fSpTransient, fSpIsNull, fSpMetadata, fSpProperties, fSpValue, fSpExtension, fSpUnknown, fSpMetaField, fSpPropKey, fSpPropValue, fSpPropType, fSpPropVal, fSpPropSet, fSpPropSetList, fSpDataSet, fSpDSColumns, fSpDSColumn, fSpDSType, fSpDSTypes, fSpDSRow, fSpDSElement, fSpDSValue, fSpTemplate, fSpTVersion, fSpTRef, fSpTIsDef, fSpTParam, fSpTPName, fSpTPType, fSpTPValue, fSpBdSeq)
+}

@@ -121,6 +121,7 @@ func (b *breakdown) node(n *dissect.Node, depth int) {
 			b.node(c, depth+1)
 		}
 	}
+	p.buf = p.spill(p.buf)
 }
 
 // leaf draws a field with bytes: on one line when short, else a header
@@ -204,6 +205,7 @@ func (b *breakdown) rows(off int, bs []byte, depth int) {
 		p.buf = appendIndent(p.buf, depth+1)
 		p.buf = appendASCII(p.buf, row)
 		p.buf = append(p.buf, '\n')
+		p.buf = p.spill(p.buf)
 	}
 	if rest := len(bs) - len(show); rest > 0 {
 		p.buf = b.offsetColumn(p.buf, 0, false)

@@ -11,12 +11,6 @@ import (
 	"github.com/mqttdump/mqttdump/dissect"
 )
 
-// typeNames are the JSON names of the packet types, by type code.
-var typeNames = [16]string{
-	"reserved", "connect", "connack", "publish", "puback", "pubrec", "pubrel", "pubcomp",
-	"subscribe", "suback", "unsubscribe", "unsuback", "pingreq", "pingresp", "disconnect", "auth",
-}
-
 // JSON writes the packet as one NDJSON line. The encoder is hand-written
 // over a reused buffer: it runs once per packet on large captures.
 func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
@@ -27,7 +21,9 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = strconv.AppendInt(b, int64(m.Frame), 10)
 		b = append(b, `,"time":"`...)
 		b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
-		b = append(b, `","src":`...)
+		b = append(b, `","time_relative":`...)
+		b = appendSecondsN(b, m.Rel, 9)
+		b = append(b, `,"src":`...)
 		b = appendJSONAddr(b, m.Src)
 		b = append(b, `,"dst":`...)
 		b = appendJSONAddr(b, m.Dst)
@@ -36,7 +32,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = append(b, ',')
 	}
 	b = append(b, `"type":"`...)
-	b = append(b, typeNames[pk.Type&0x0f]...)
+	b = append(b, dissect.TypeKeyword(pk.Type)...)
 	b = append(b, `","type_code":`...)
 	b = strconv.AppendUint(b, uint64(pk.Type), 10)
 	b = append(b, `,"version":"`...)
@@ -50,7 +46,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 	b = append(b, `","length":`...)
 	b = strconv.AppendInt(b, int64(len(pk.Raw)+max(pk.Missing, 0)), 10)
 	b = append(b, `,"raw":"`...)
-	b = hex.AppendEncode(b, pk.Raw)
+	b = p.appendHexSpill(b, pk.Raw)
 	b = append(b, `","summary":`...)
 	p.tmp = p.appendSummary(p.tmp[:0], pk, false)
 	b = appendJSONBytes(b, p.tmp)
@@ -67,6 +63,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = p.appendJSONNode(b, n)
 	}
 	b = append(b, `],"expert":[`...)
+	b = p.spill(b)
 	first = true
 	for _, n := range pk.Fields {
 		if n != nil {
@@ -104,14 +101,22 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 		b = appendJSONString(b, v)
 	case []byte:
 		b = append(b, '"')
-		b = hex.AppendEncode(b, v)
+		b = p.appendHexSpill(b, v)
 		b = append(b, '"')
 	default:
 		b = appendJSONString(b, valueTextSafe(n))
 	}
 	b = append(b, `,"show":`...)
-	p.tmp = appendNodeText(p.tmp[:0], n)
-	b = appendJSONBytes(b, p.tmp)
+	if v, ok := n.Value.([]byte); ok && n.Show == "" && n.Def != nil && len(v) > 0 {
+		// "Name: hex" streamed: a value can be megabytes.
+		b = appendJSONString(b, n.Def.Name)
+		b = append(b[:len(b)-1], ": "...)
+		b = p.appendHexSpill(b, v)
+		b = append(b, '"')
+	} else {
+		p.tmp = appendNodeText(p.tmp[:0], n)
+		b = appendJSONBytes(b, p.tmp)
+	}
 	if n.Generated {
 		b = append(b, `,"generated":true`...)
 	}
@@ -138,7 +143,20 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 		}
 		b = append(b, ']')
 	}
-	return append(b, '}')
+	return p.spill(append(b, '}'))
+}
+
+// appendHexSpill appends v as lowercase hex in slices, spilling between
+// them, so a 16 MB value never needs one 32 MB buffer.
+func (p *Printer) appendHexSpill(b, v []byte) []byte {
+	const chunk = 16 << 10
+	for len(v) > 0 {
+		n := min(len(v), chunk)
+		b = hex.AppendEncode(b, v[:n])
+		b = p.spill(b)
+		v = v[n:]
+	}
+	return b
 }
 
 // appendJSONExperts writes n's findings and its descendants', parents first
@@ -152,11 +170,18 @@ func appendJSONExperts(b []byte, n *dissect.Node, first *bool) []byte {
 			b = append(b, ',')
 		}
 		*first = false
-		b = append(b, `{"severity":"`...)
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, e.ID)
+		b = append(b, `,"severity":"`...)
 		b = append(b, severityLevel(e.Severity)...)
 		b = append(b, `","group":"`...)
 		b = append(b, e.Severity.Group()...)
-		b = append(b, `","message":`...)
+		// Wireshark's names for the same: expert severity and group.
+		b = append(b, `","ws_severity":"`...)
+		b = append(b, e.Severity.Level()...)
+		b = append(b, `","ws_group":`...)
+		b = appendJSONString(b, e.WSGroup())
+		b = append(b, `,"message":`...)
 		b = appendJSONString(b, e.Message)
 		b = append(b, `,"spec":`...)
 		b = appendJSONString(b, e.Spec)
@@ -196,12 +221,16 @@ func appendJSONAddr(b []byte, a netip.AddrPort) []byte {
 }
 
 // appendJSONString writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+// Besides what JSON requires, everything a terminal or a text viewer could
+// act on is escaped as \u....: DEL, the C1 controls (U+0080-U+009F, CSI
+// U+009B, NEL U+0085), bidi marks, embeddings, overrides and isolates, the
+// BOM and the line and paragraph separators. The text stays exact.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if c >= 0x20 && c != '"' && c != '\\' && c < 0x7f {
 			i++
 			continue
 		}
@@ -213,7 +242,7 @@ func appendJSONString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+		if (r == utf8.RuneError && size == 1) || jsonEscapeRune(r) {
 			b = append(b, s[start:i]...)
 			if r == utf8.RuneError {
 				b = append(b, `\ufffd`...)
@@ -260,4 +289,21 @@ func unsafeString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// jsonEscapeRune reports whether r is written as \u.... though JSON allows
+// it raw: invisible controls that change how a terminal or viewer shows
+// the text around them.
+func jsonEscapeRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f: // C1 controls
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f: // bidi marks
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // embeddings, overrides, isolates
+		return true
+	case r == 0x2028, r == 0x2029, r == 0xfeff:
+		return true
+	}
+	return false
 }

@@ -67,7 +67,7 @@ func topKeys(t *testing.T, b []byte) []string {
 
 func TestJSONKeyOrder(t *testing.T) {
 	got := strings.Join(topKeys(t, jsonOf(t, malformedExample(t), testMeta)), ",")
-	want := "frame,time,src,dst,stream,type,type_code,version,version_source,length,raw,summary,fields,expert,missing"
+	want := "frame,time,time_relative,src,dst,stream,type,type_code,version,version_source,length,raw,summary,fields,expert,missing"
 	if got != want {
 		t.Errorf("keys\n got %s\nwant %s", got, want)
 	}
@@ -225,4 +225,63 @@ func FuzzJSONString(f *testing.F) {
 			t.Errorf("%q decoded as %q", s, back)
 		}
 	})
+}
+
+// TestJSONEscapesTerminalControls: C1 controls, DEL, bidi marks,
+// embeddings, overrides and isolates and the BOM come out as \u....
+// escapes (no raw byte a terminal would act on), and decode back exactly.
+func TestJSONEscapesTerminalControls(t *testing.T) {
+	for _, r := range []rune{0x7f, 0x80, 0x85, 0x9b, 0x9f, 0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+		0x2066, 0x2067, 0x2068, 0x2069, 0xfeff, 0x2028, 0x2029} {
+		in := "a" + string(r) + "b"
+		got := string(appendJSONString(nil, in))
+		want := `"a\u` + strings.ToLower(strings.TrimPrefix(strconvQuoteHex(r), "0x")) + `b"`
+		if got != want {
+			t.Errorf("U+%04X: %s, want %s", r, got, want)
+		}
+		var back string
+		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {
+			t.Errorf("U+%04X: decodes to %q, %v", r, back, err)
+		}
+	}
+	// Neighbours that are plain text stay raw.
+	for _, s := range []string{"\u00a0", "\u200d", "\u2030", "\u2065", "é"} {
+		if got := string(appendJSONString(nil, s)); got != `"`+s+`"` {
+			t.Errorf("%q escaped: %s", s, got)
+		}
+	}
+}
+
+func strconvQuoteHex(r rune) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[r>>12&0xf], digits[r>>8&0xf], digits[r>>4&0xf], digits[r&0xf]})
+}
+
+// TestJSONExpertIDs: every expert entry carries its id and Wireshark's
+// severity and group beside the old keys; an escape byte in a protocol
+// name reaches the message raw, so the JSON holds it escaped once.
+func TestJSONExpertIDs(t *testing.T) {
+	raw := []byte{0x10, 0x0d, 0x00, 0x04, 'M', 0x1b, 'T', 'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0x01, 'c'}
+	pk := dissect.NewSession(dissect.VersionUnknown).Dissect(raw, dissect.ToServer)
+	var jp struct {
+		Expert []map[string]any `json:"expert"`
+	}
+	b := jsonOf(t, pk, nil)
+	if err := json.Unmarshal(b, &jp); err != nil {
+		t.Fatal(err)
+	}
+	if len(jp.Expert) != 1 {
+		t.Fatalf("experts %v", jp.Expert)
+	}
+	e := jp.Expert[0]
+	if e["id"] != "mqtt.expert.protocol_name" || e["ws_severity"] != "warn" || e["ws_group"] != "protocol" ||
+		e["severity"] != "warning" || e["group"] != "protocol" {
+		t.Errorf("expert entry %v", e)
+	}
+	if msg := e["message"].(string); !strings.Contains(msg, "M\x1bTT") {
+		t.Errorf("message %q does not hold the name as sent", msg)
+	}
+	if !bytes.Contains(b, []byte(`M\u001bTT`)) || bytes.Contains(b, []byte(`\\x1b`)) || bytes.Contains(b, []byte(`\\u001b`)) {
+		t.Errorf("escape byte not escaped exactly once: %s", b)
+	}
 }

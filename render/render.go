@@ -22,6 +22,32 @@ type Options struct {
 	MaxValueBytes int
 	// NoPayload leaves the payload preview off the summary line.
 	NoPayload bool
+	// Time is the summary line's time column (-t).
+	Time TimeFormat
+}
+
+// TimeFormat is tshark's -t: how the summary line shows a packet's time.
+type TimeFormat uint8
+
+const (
+	TimeRelative     TimeFormat = iota // r: seconds since the first frame of the capture
+	TimeAbsolute                       // a: local time of day
+	TimeAbsoluteDate                   // ad: local date and time
+	TimeDelta                          // d: since the previous MQTT packet read
+	TimeDeltaShown                     // dd: since the previous MQTT packet shown
+	TimeEpoch                          // e: seconds since 1970
+	TimeUTC                            // u: UTC time of day
+	TimeUTCDate                        // ud: UTC date and time
+)
+
+// ParseTimeFormat reads -t's argument: r, a, ad, d, dd, e, u, ud.
+func ParseTimeFormat(s string) (TimeFormat, bool) {
+	for i, name := range []string{"r", "a", "ad", "d", "dd", "e", "u", "ud"} {
+		if s == name {
+			return TimeFormat(i), true
+		}
+	}
+	return 0, false
 }
 
 // Meta is what the capture knows about a packet; nil for `decode`.
@@ -31,6 +57,10 @@ type Meta struct {
 	Rel      time.Duration  // since the first frame of the capture
 	Src, Dst netip.AddrPort // 127.0.0.1:52514, [::1]:1883
 	Stream   int            // connection index, 0-based, in order of first sight
+	FrameLen int            // the frame's length on the wire (frame.len)
+	// Delta is the time since the previous MQTT packet read, DeltaShown
+	// since the previous one shown (-t d, -t dd).
+	Delta, DeltaShown time.Duration
 }
 
 // appendAddr writes an address as netip prints it, escaped when a zone
@@ -89,6 +119,23 @@ type Printer struct {
 	pal palette
 	buf []byte // output of the current call, written once
 	tmp []byte // scratch for escaping and number formatting
+	err error  // first write error of a spill, reported by flush
+}
+
+// spillAt is how much output a call gathers before writing part of it: a
+// huge packet streams instead of growing one giant buffer.
+const spillAt = 64 << 10
+
+// spill writes b once it is large and returns it emptied; a write error is
+// kept for flush.
+func (p *Printer) spill(b []byte) []byte {
+	if len(b) < spillAt {
+		return b
+	}
+	if p.err == nil {
+		_, p.err = p.w.Write(b)
+	}
+	return b[:0]
 }
 
 // New returns a Printer writing to w.
@@ -101,8 +148,14 @@ func New(w io.Writer, o Options) *Printer {
 
 // flush writes the buffered output in one call.
 func (p *Printer) flush(what string) error {
-	_, err := p.w.Write(p.buf)
-	p.buf = p.buf[:0]
+	err := p.err
+	if err == nil {
+		_, err = p.w.Write(p.buf)
+	}
+	p.buf, p.err = p.buf[:0], nil
+	if cap(p.buf) > 4*spillAt {
+		p.buf = make([]byte, 0, 4096) // do not keep a huge packet's buffer
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}

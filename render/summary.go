@@ -15,22 +15,45 @@ import (
 func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 	pk = orEmpty(pk)
 	if m != nil {
-		p.buf = appendMetaPrefix(p.buf, m)
+		p.buf = appendMetaPrefix(p.buf, m, p.o.Time)
 	}
 	p.buf = p.appendSummary(p.buf, pk, true)
 	p.buf = append(p.buf, '\n')
 	return p.flush("summary")
 }
 
-func appendMetaPrefix(dst []byte, m *Meta) []byte {
+func appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
 	dst = appendPadInt(dst, m.Frame, 5)
 	dst = append(dst, ' ')
-	dst = appendSeconds(dst, m.Rel)
+	dst = AppendTime(dst, m, tf)
 	dst = append(dst, ' ')
 	dst = appendPadAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
 	dst = appendPadAddr(dst, m.Dst)
 	return append(dst, ' ')
+}
+
+// AppendTime writes the packet's time as tshark's -t format shows it, to
+// the microsecond: "0.004880", "22:03:15.192819", "2026-11-22 22:03:15.192819",
+// "1795316475.192819".
+func AppendTime(dst []byte, m *Meta, tf TimeFormat) []byte {
+	switch tf {
+	case TimeAbsolute:
+		return m.Time.Local().AppendFormat(dst, "15:04:05.000000")
+	case TimeAbsoluteDate:
+		return m.Time.Local().AppendFormat(dst, "2006-01-02 15:04:05.000000")
+	case TimeDelta:
+		return appendSeconds(dst, m.Delta)
+	case TimeDeltaShown:
+		return appendSeconds(dst, m.DeltaShown)
+	case TimeEpoch:
+		return appendSeconds(dst, time.Duration(m.Time.UnixNano()))
+	case TimeUTC:
+		return m.Time.UTC().AppendFormat(dst, "15:04:05.000000")
+	case TimeUTCDate:
+		return m.Time.UTC().AppendFormat(dst, "2006-01-02 15:04:05.000000")
+	}
+	return appendSeconds(dst, m.Rel)
 }
 
 // addrWidth fits the longest IPv4 address and port, "255.255.255.255:65535",

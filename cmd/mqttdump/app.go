@@ -43,11 +43,12 @@ type outputOpts struct {
 	maxBytes int
 	hex      bool
 	version  string
+	time     render.TimeFormat // -t, set by the capture mode
 	pay      payloadOpts
 }
 
 func (o *outputOpts) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.format, "format", "T", "text", "output format: text or json (NDJSON, one object per MQTT packet)")
+	fs.StringVarP(&o.format, "format", "T", "text", "output format: text, json (NDJSON, one object per MQTT packet) or fields (-e, as tshark)")
 	fs.StringVar(&o.color, "color", "auto", "colour: auto (only on a terminal, honours NO_COLOR), always or never")
 	fs.IntVar(&o.maxBytes, "max-bytes", 64, "cut long values after this many bytes in the breakdown (0 = show all)")
 	fs.BoolVarP(&o.hex, "hex", "x", false, "also print each packet's bytes as an annotated hex dump")
@@ -56,8 +57,8 @@ func (o *outputOpts) register(fs *pflag.FlagSet) {
 }
 
 func (o *outputOpts) check() (dissect.Version, error) {
-	if o.format != "text" && o.format != "json" {
-		return 0, usagef("-T %s: want text or json", o.format)
+	if o.format != "text" && o.format != "json" && o.format != "fields" {
+		return 0, usagef("-T %s: want text, json or fields", o.format)
 	}
 	switch o.color {
 	case "auto", "always", "never":
@@ -95,7 +96,7 @@ func (o *outputOpts) printer(sys stdio) *render.Printer {
 			on = isatty.IsTerminal(f.Fd())
 		}
 	}
-	return render.New(sys.out, render.Options{Color: on, MaxValueBytes: o.maxBytes, NoPayload: o.pay.noPayload})
+	return render.New(sys.out, render.Options{Color: on, MaxValueBytes: o.maxBytes, Time: o.time, NoPayload: o.pay.noPayload})
 }
 
 func run(ctx context.Context, args []string, sys stdio) int {

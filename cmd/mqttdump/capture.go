@@ -36,6 +36,7 @@ type captureOpts struct {
 	maxBuffered int
 	idle        time.Duration
 	bufferKiB   int
+	disp        displayOpts
 	// lineBuffered (-l) flushes standard output after every packet.
 	lineBuffered bool
 }
@@ -71,6 +72,7 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.StringVar(&o.topic, "topic", "", "show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)")
 	fs.StringVar(&o.client, "client", "", "show only the connection whose CONNECT carried this client id (both directions)")
 	o.out.register(fs)
+	o.disp.register(fs)
 	fs.IntVarP(&o.snaplen, "snaplen", "s", 262144, "live capture: bytes kept of each frame")
 	fs.IntVarP(&o.bufferKiB, "buffer-size", "B", capture.DefaultBufferSize>>10, "live capture: kernel buffer in KiB (frames arriving while it is full are dropped)")
 	fs.IntVar(&o.maxPacket, "max-packet", capture.DefaultMaxPacket, "largest MQTT packet buffered whole; larger ones are reported by their header and skipped")
@@ -96,6 +98,9 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	if o.list {
 		return listInterfaces(sys)
 	}
+	if o.disp.list != "" {
+		return listVocabulary(o.disp.list, sys)
+	}
 	ver, err := o.out.check()
 	if err != nil {
 		return err
@@ -104,6 +109,11 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	if err != nil {
 		return err
 	}
+	disp, err := o.disp.check(o.out.format, fs.Changed("filter"))
+	if err != nil {
+		return err
+	}
+	o.out.time = disp.timeFmt
 	types, err := conn.ParseTypes(o.types)
 	if err != nil {
 		return usageError{err.Error()}
@@ -135,10 +145,18 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 		cfg.KeepFrames = true
 	}
 	r.payloads = o.out.pay.decoders(o.out.maxBytes)
+	var flt conn.Filter = &conn.Basic{Types: types, Topic: o.topic, Client: o.client}
+	if disp.filter != nil {
+		flt = conn.All{flt, &conn.Display{F: disp.filter}}
+	}
+	view, err := o.view(sysOut, &disp)
+	if err != nil {
+		return err
+	}
 	r.stage = conn.New(conn.Config{
 		Version: ver,
-		View:    o.view(sysOut),
-		Filter:  &conn.Basic{Types: types, Topic: o.topic, Client: o.client},
+		View:    view,
+		Filter:  flt,
 		Shown:   r.shown,
 		Payload: func() dissect.PayloadDecoder { return r.payloads.ForConnection() },
 		Inspect: r.redact,
@@ -180,12 +198,16 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 }
 
 // view picks what each shown packet is drawn as.
-func (o *captureOpts) view(sys stdio) render.View {
+func (o *captureOpts) view(sys stdio, d *display) (render.View, error) {
 	if o.quiet {
-		return render.Quiet{}
+		return render.Quiet{}, nil
+	}
+	if d.fieldsOK {
+		fp := render.NewFieldsPrinter(sys.out, d.fields, d.fopts)
+		return &render.FieldsView{P: fp, Out: sys.err, Tree: d.fieldsNeedTree()}, fp.Header()
 	}
 	return &render.Packets{P: o.out.printer(sys), Out: sys.out, Err: sys.err,
-		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}
+		JSON: o.out.format == "json", Breakdown: o.verbose, Hex: o.out.hex}, nil
 }
 
 func (o *captureOpts) config() (capture.Config, error) {

@@ -48,6 +48,9 @@ func runDecode(args []string, sys stdio) error {
 	if err != nil {
 		return err
 	}
+	if o.format == "fields" {
+		return usagef("-T fields needs a capture (-r or -i)")
+	}
 	in, closeIn, err := decodeInput(fs.Args(), *file, sys)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func TestDecodeBadInput(t *testing.T) {
 	}{
 		{"", []string{"decode", "zz"}, "mqttdump: decode: not hex: 'z' at line 1, column 1\n"},
 		{"   \n", []string{"decode"}, "mqttdump: decode: no hex given\n"},
-		{"", []string{"decode", "-T", "xml", "c000"}, "mqttdump: -T xml: want text or json\n"},
+		{"", []string{"decode", "-T", "xml", "c000"}, "mqttdump: -T xml: want text, json or fields\n"},
 		{"", []string{"decode", "--mqtt-version", "4.2", "c000"}, "mqttdump: --mqtt-version 4.2: want auto, 3.1, 3.1.1 or 5\n"},
 		{"", []string{"decode", "-f", "/nonexistent/x.hex"}, "mqttdump: cannot open /nonexistent/x.hex: no such file or directory\n"},
 	}

@@ -36,7 +36,37 @@ func samplesBad() []Sample {
 		{Name: "bad_v5_subscribe_reserved_options", About: "Invalid MQTT 5.0 SUBSCRIBE: reserved subscription option bits 6-7 set, retain handling 3",
 			Parts: one(EncodeSubscribe(Subscribe{Version: V5, PacketID: 1,
 				Subs: []Subscription{{Filter: "a/b", QoS: 1, RetainHandling: 3, Reserved: 3}}}))},
+		{Name: "bad_v311_connack_session_present_refused", About: "Invalid MQTT 3.1.1 CONNACK: session present set with return code 5 (MQTT-3.2.2-4)",
+			Parts: one(EncodeConnack(Connack{Version: V311, SessionPresent: true, Code: 5}))},
+		{Name: "bad_v5_connack_session_present_refused", About: "Invalid MQTT 5.0 CONNACK: session present set with reason code 0x87 (MQTT-3.2.2-6)",
+			Parts: one(EncodeConnack(Connack{Version: V5, SessionPresent: true, Code: 0x87}))},
+		{Name: "bad_v311_connect_empty_client_id", About: "Invalid MQTT 3.1.1 CONNECT: zero-byte client identifier with Clean Session 0 (MQTT-3.1.3-7)",
+			Parts: one(EncodeConnect(Connect{Version: V311, KeepAlive: 60}))},
+		{Name: "bad_v5_utf8_invalid_topic", About: "Invalid MQTT 5.0 PUBLISH: topic \"test/\\xff\" is not UTF-8 (MQTT-1.5.4-1)",
+			Parts: one(EncodePublish(Publish{Version: V5, Topic: "test/\xff", Payload: []byte("x")}))},
+		{Name: "bad_v31_utf8_invalid_topic", About: "Invalid MQTT 3.1 PUBLISH: topic \"test/\\xff\" is not UTF-8 (3.1.1's MQTT-1.5.3-1)",
+			Parts: one(EncodePublish(Publish{Version: V31, Topic: "test/\xff", Payload: []byte("x")}))},
+		{Name: "bad_v5_topic_alias_zero", About: "Invalid MQTT 5.0 PUBLISH: Topic Alias 0 (MQTT-3.3.2-8)",
+			Parts: one(EncodePublish(Publish{Version: V5, Topic: "t", Properties: []Property{TopicAlias(0)}, Payload: []byte("x")}))},
+		{Name: "bad_v5_connect_will_qos_without_will", About: "Invalid MQTT 5.0 CONNECT: will QoS 1 with the will flag 0 (MQTT-3.1.2-11)",
+			Parts: one(WithConnectFlags(EncodeConnect(Connect{Version: V5, CleanStart: true, ClientID: "c"}), 0x0a))},
+		{Name: "bad_v311_connect_will_qos_without_will", About: "Invalid MQTT 3.1.1 CONNECT: will QoS 1 with the will flag 0 (MQTT-3.1.2-13)",
+			Parts: one(WithConnectFlags(EncodeConnect(Connect{Version: V311, CleanStart: true, ClientID: "c"}), 0x0a))},
 		{Name: "bad_v311_connect_protocol_name", About: "Invalid MQTT 3.1.1 CONNECT: protocol name \"MQTX\" with level 4",
 			Parts: one(EncodeConnect(Connect{Version: V311, ProtocolName: "MQTX", CleanStart: true, ClientID: "c"}))},
 	}
+}
+
+// WithConnectFlags rewrites the connect flags byte of a CONNECT built by
+// EncodeConnect (after the protocol name and level).
+func WithConnectFlags(pkt []byte, flags byte) []byte {
+	out := append([]byte(nil), pkt...)
+	h := 1
+	for out[h]&0x80 != 0 {
+		h++
+	}
+	h++
+	nameLen := int(out[h])<<8 | int(out[h+1])
+	out[h+2+nameLen+1] = flags
+	return out
 }

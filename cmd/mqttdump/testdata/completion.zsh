@@ -16,7 +16,7 @@ _mqttdump() {
     if (( CURRENT > 2 )); then
         case $words[2] in
             decode) shift words; (( CURRENT-- )); _arguments -s \
-                '(-T --format)'{-T,--format}'[output format\: text or json (NDJSON, one object per MQTT packet)]:value:(text json fields)' \
+                '(-T --format)'{-T,--format}'[output format\: text, json (NDJSON, one object per MQTT packet) or fields (-e, as tshark)]:value:(text json fields)' \
                 '--color[colour\: auto (only on a terminal, honours NO_COLOR), always or never]:value:(auto always never)' \
                 '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
                 '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
@@ -48,7 +48,7 @@ _mqttdump() {
         '--type[show only these packet types\: names or numbers, comma-separated (publish,subscribe or 3,8)]:value:(connect connack publish puback pubrec pubrel pubcomp subscribe suback unsubscribe unsuback pingreq pingresp disconnect auth)' \
         '--topic[show only PUBLISH topics and SUBSCRIBE/UNSUBSCRIBE filters matching this MQTT filter (+ and # wildcards)]:value: ' \
         '--client[show only the connection whose CONNECT carried this client id (both directions)]:value: ' \
-        '(-T --format)'{-T,--format}'[output format\: text or json (NDJSON, one object per MQTT packet)]:value:(text json fields)' \
+        '(-T --format)'{-T,--format}'[output format\: text, json (NDJSON, one object per MQTT packet) or fields (-e, as tshark)]:value:(text json fields)' \
         '--color[colour\: auto (only on a terminal, honours NO_COLOR), always or never]:value:(auto always never)' \
         '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
         '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
@@ -57,6 +57,11 @@ _mqttdump() {
         '--no-payload[leave the payload preview off PUBLISH summary lines]' \
         '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
         '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
+        '(-Y --filter)'{-Y,--filter}'[display filter in Wireshark'\''s syntax\: show only MQTT packets it selects (mqtt.qos == 1 && mqtt.topic matches "^sensors/")]:field:_mqttdump_fields' \
+        '(-e --field)'{-e,--field}'[with -T fields\: a field to print (repeat\: -e frame.number -e mqtt.topic)]:field:_mqttdump_fields' \
+        '(-E --fields-option)'{-E,--fields-option}'[with -T fields\: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n]:value: ' \
+        '(-G --list)'{-G,--list}'[list the vocabulary and exit\: fields (tshark -G fields format)]:value: ' \
+        '(-t --time-format)'{-t,--time-format}'[time column\: r (since the first frame), a, ad (local), d, dd (delta), e (epoch), u, ud (UTC)]:value:(r a ad d dd e u ud)' \
         '(-s --snaplen)'{-s,--snaplen}'[live capture\: bytes kept of each frame]:value: ' \
         '(-B --buffer-size)'{-B,--buffer-size}'[live capture\: kernel buffer in KiB (frames arriving while it is full are dropped)]:value: ' \
         '--max-packet[largest MQTT packet buffered whole]:value: ' \

@@ -1,0 +1,147 @@
+package dissect
+
+import (
+	"slices"
+	"strings"
+)
+
+// ExpertInfo describes one kind of finding: its stable id (a display-filter
+// field: `-Y mqtt.unknown_version`), our severity, and Wireshark's group
+// and severity for the same condition.
+type ExpertInfo struct {
+	// ID is Wireshark's expert id where Wireshark reports the same
+	// condition (mqtt.unknown_version, mqtt.illegal_topic_length,
+	// mqtt.unknown_topic_alias), else mqtt.expert.<name>.
+	ID       string
+	Severity Severity
+	// Group is Wireshark's expert group: "malformed", "protocol",
+	// "undecoded", "sequence", ...
+	Group string
+	// Summary is the short description `-G`-style listings show.
+	Summary string
+}
+
+// Level is Wireshark's expert severity ("chat", "note", "warn", "error"):
+// malformed findings are errors, protocol violations warnings, notes notes.
+func (e *ExpertInfo) Level() string { return e.Severity.Level() }
+
+// Level is Wireshark's expert severity name for s.
+func (s Severity) Level() string {
+	switch s {
+	case SevMalformed:
+		return "error"
+	case SevProtocol:
+		return "warn"
+	}
+	return "note"
+}
+
+func ei(id string, sev Severity, group, summary string) *ExpertInfo {
+	return &ExpertInfo{ID: id, Severity: sev, Group: group, Summary: summary}
+}
+
+// Every kind of finding the dissector makes. The three Wireshark ids keep
+// Wireshark's names; the rest are ours.
+var (
+	eiUnknownVersion    = ei("mqtt.unknown_version", SevNote, "protocol", "MQTT version guessed: no CONNECT seen on this connection")
+	eiIllegalTopicLen   = ei("mqtt.illegal_topic_length", SevProtocol, "protocol", "Zero-length topic name without a topic alias")
+	eiUnknownTopicAlias = ei("mqtt.unknown_topic_alias", SevNote, "protocol", "Unknown topic alias")
+
+	eiTruncated        = ei("mqtt.expert.truncated", SevMalformed, "malformed", "A field needs more bytes than the packet holds")
+	eiLengthOverrun    = ei("mqtt.expert.length_overrun", SevMalformed, "malformed", "A length prefix runs past the end of the packet")
+	eiEmptyPacket      = ei("mqtt.expert.empty_packet", SevMalformed, "malformed", "No bytes at all")
+	eiVarintTooLong    = ei("mqtt.expert.varint_too_long", SevMalformed, "malformed", "Variable byte integer longer than 4 bytes")
+	eiVarintNonMinimal = ei("mqtt.expert.varint_non_minimal", SevProtocol, "protocol", "Variable byte integer not minimally encoded")
+	eiInvalidUTF8      = ei("mqtt.expert.invalid_utf8", SevProtocol, "protocol", "UTF-8 string is not well-formed")
+	eiUTF8Null         = ei("mqtt.expert.utf8_null", SevProtocol, "protocol", "UTF-8 string contains U+0000")
+	eiUTF8NonChar      = ei("mqtt.expert.utf8_noncharacter", SevNote, "protocol", "UTF-8 string contains a non-character")
+	eiLeftOver         = ei("mqtt.expert.bytes_left_over", SevProtocol, "undecoded", "Bytes left over after the last field")
+	eiBeyondLength     = ei("mqtt.expert.beyond_remaining_length", SevProtocol, "undecoded", "Bytes beyond the remaining length")
+	eiReservedType     = ei("mqtt.expert.reserved_type", SevProtocol, "protocol", "Reserved packet type")
+	eiHeaderFlags      = ei("mqtt.expert.header_flags", SevProtocol, "protocol", "Fixed header flags differ from the ones the type requires")
+	eiQoS3             = ei("mqtt.expert.qos_reserved", SevProtocol, "protocol", "PUBLISH with QoS 3")
+	eiDupQoS0          = ei("mqtt.expert.dup_qos0", SevProtocol, "protocol", "DUP flag set on a QoS 0 PUBLISH")
+	eiPacketIDZero     = ei("mqtt.expert.packet_id_zero", SevProtocol, "protocol", "Packet identifier 0")
+
+	eiProtocolLevel    = ei("mqtt.expert.unknown_protocol_level", SevProtocol, "protocol", "CONNECT with an unknown protocol level")
+	eiProtocolName     = ei("mqtt.expert.protocol_name", SevProtocol, "protocol", "Protocol name does not match the protocol level")
+	eiConnectReserved  = ei("mqtt.expert.connect_reserved_flag", SevProtocol, "protocol", "Reserved connect flag set")
+	eiWillQoSReserved  = ei("mqtt.expert.will_qos_reserved", SevProtocol, "protocol", "Will QoS 3")
+	eiWillQoSNoWill    = ei("mqtt.expert.will_qos_without_will", SevProtocol, "protocol", "Will QoS set without the will flag")
+	eiWillRetainNoWill = ei("mqtt.expert.will_retain_without_will", SevProtocol, "protocol", "Will retain set without the will flag")
+	eiPasswordNoUser   = ei("mqtt.expert.password_without_username", SevProtocol, "protocol", "Password flag set without the user name flag")
+	eiClientIDRequired = ei("mqtt.expert.client_id_required", SevProtocol, "protocol", "MQTT 3.1 CONNECT without a client identifier")
+	eiEmptyIDPersist   = ei("mqtt.expert.empty_client_id_persistent", SevProtocol, "protocol", "Empty client identifier with Clean Session 0")
+	eiConnackReserved  = ei("mqtt.expert.connack_reserved_flags", SevProtocol, "protocol", "Reserved connect acknowledge flags set")
+	eiSessionRefused   = ei("mqtt.expert.session_present_refused", SevProtocol, "protocol", "Session present set on a refused connection")
+	eiReturnCode       = ei("mqtt.expert.reserved_return_code", SevProtocol, "protocol", "Reserved CONNACK return code")
+	eiReasonCode       = ei("mqtt.expert.undefined_reason_code", SevProtocol, "protocol", "Reason code the packet type does not define")
+
+	eiPropLenOverrun  = ei("mqtt.expert.property_length_overrun", SevMalformed, "malformed", "Property length runs past the end of the packet")
+	eiPropUnknown     = ei("mqtt.expert.unknown_property", SevMalformed, "malformed", "Unknown property identifier")
+	eiPropNotAllowed  = ei("mqtt.expert.property_not_allowed", SevProtocol, "protocol", "Property not allowed in this packet")
+	eiPropRepeated    = ei("mqtt.expert.property_repeated", SevProtocol, "protocol", "Property that may appear once appears again")
+	eiPropValue       = ei("mqtt.expert.property_value", SevProtocol, "protocol", "Property value out of range")
+	eiTopicWildcard   = ei("mqtt.expert.topic_wildcard", SevProtocol, "protocol", "Wildcard character in a topic name")
+	eiPayloadNotUTF8  = ei("mqtt.expert.payload_not_utf8", SevProtocol, "protocol", "Payload marked UTF-8 is not UTF-8")
+	eiSubQoS          = ei("mqtt.expert.subscription_qos", SevProtocol, "protocol", "Requested QoS 3 or reserved bits in the QoS byte")
+	eiRetainHandling  = ei("mqtt.expert.retain_handling_reserved", SevProtocol, "protocol", "Retain handling 3")
+	eiSubOptsReserved = ei("mqtt.expert.subscription_options_reserved", SevProtocol, "protocol", "Reserved subscription option bits set")
+	eiNoTopicFilter   = ei("mqtt.expert.no_topic_filter", SevProtocol, "protocol", "SUBSCRIBE or UNSUBSCRIBE without a topic filter")
+	eiEmptyFilter     = ei("mqtt.expert.empty_topic_filter", SevProtocol, "protocol", "Zero-length topic filter")
+	eiWildcardPlace   = ei("mqtt.expert.wildcard_misplaced", SevProtocol, "protocol", "Wildcard in the wrong place of a topic filter")
+	eiSubackCode      = ei("mqtt.expert.suback_return_code", SevProtocol, "protocol", "Return code not allowed in SUBACK")
+	eiNoReturnCode    = ei("mqtt.expert.no_return_code", SevProtocol, "protocol", "SUBACK or UNSUBACK without any return code")
+
+	eiTreeCut        = ei("mqtt.expert.tree_cut", SevNote, "undecoded", "Field tree cut at the per-packet node budget")
+	eiFindingsCapped = ei("mqtt.expert.findings_capped", SevNote, "undecoded", "Further findings of the packet not kept")
+	eiAliasEvicted   = ei("mqtt.expert.alias_evicted", SevNote, "protocol", "Topic alias forgotten: the alias tables are full")
+)
+
+// experts is the registry, sorted by id.
+var experts = func() []*ExpertInfo {
+	all := []*ExpertInfo{
+		eiUnknownVersion, eiIllegalTopicLen, eiUnknownTopicAlias,
+		eiTruncated, eiLengthOverrun, eiEmptyPacket, eiVarintTooLong, eiVarintNonMinimal,
+		eiInvalidUTF8, eiUTF8Null, eiUTF8NonChar, eiLeftOver, eiBeyondLength, eiReservedType,
+		eiHeaderFlags, eiQoS3, eiDupQoS0, eiPacketIDZero,
+		eiProtocolLevel, eiProtocolName, eiConnectReserved, eiWillQoSReserved, eiWillQoSNoWill,
+		eiWillRetainNoWill, eiPasswordNoUser, eiClientIDRequired, eiEmptyIDPersist,
+		eiConnackReserved, eiSessionRefused, eiReturnCode, eiReasonCode,
+		eiPropLenOverrun, eiPropUnknown, eiPropNotAllowed, eiPropRepeated, eiPropValue,
+		eiTopicWildcard, eiPayloadNotUTF8, eiSubQoS, eiRetainHandling, eiSubOptsReserved,
+		eiNoTopicFilter, eiEmptyFilter, eiWildcardPlace, eiSubackCode, eiNoReturnCode,
+		eiTreeCut, eiFindingsCapped, eiAliasEvicted,
+	}
+	slices.SortFunc(all, func(a, b *ExpertInfo) int { return strings.Compare(a.ID, b.ID) })
+	return all
+}()
+
+// ExpertIDs lists every kind of finding, sorted by id. The slice is the
+// caller's; the infos are shared and must not be changed.
+func ExpertIDs() []*ExpertInfo { return slices.Clone(experts) }
+
+// LookupExpert returns the info of an expert id.
+func LookupExpert(id string) (*ExpertInfo, bool) {
+	i, ok := slices.BinarySearchFunc(experts, id, func(e *ExpertInfo, id string) int { return strings.Compare(e.ID, id) })
+	if !ok {
+		return nil, false
+	}
+	return experts[i], true
+}
+
+// Info is the description of the finding's kind (nil for a hand-made
+// finding without an id).
+func (e *Expert) Info() *ExpertInfo {
+	info, _ := LookupExpert(e.ID)
+	return info
+}
+
+// WSGroup is Wireshark's expert group of the finding: its kind's group,
+// else the one its severity implies.
+func (e *Expert) WSGroup() string {
+	if info := e.Info(); info != nil {
+		return info.Group
+	}
+	return e.Severity.Group()
+}
