@@ -33,6 +33,15 @@ type Config struct {
 	// ends that are findings (keep-alive expiry, takeover, unanswered
 	// requests).
 	Ends bool
+	// Payload, when set, gives each new connection's session its payload
+	// decoder (package payload).
+	Payload func() dissect.PayloadDecoder
+	// Inspect, when set, sees every dissected packet before the filter,
+	// with its event, and may change it (--redact).
+	Inspect func(p *dissect.Packet, ev *capture.Event)
+	// Tree keeps the field tree even when the view draws none (Inspect
+	// needs it: --redact with -w finds the secrets' bytes in it).
+	Tree bool
 }
 
 // Conn is what the stage keeps per MQTT connection.
@@ -120,7 +129,7 @@ func New(cfg Config) *Pipeline {
 	return &Pipeline{
 		cfg:       cfg,
 		view:      v,
-		tree:      v.NeedsTree() || filterNeedsTree(cfg.Filter),
+		tree:      v.NeedsTree() || filterNeedsTree(cfg.Filter) || cfg.Tree,
 		sessions:  map[int]*Conn{},
 		parked:    parking{m: map[connKey]*Conn{}},
 		byClient:  map[string]*Conn{},
@@ -192,6 +201,9 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 			// arena serves every connection.
 			c.sess.Arena = pl.arena
 			c.sess.Aliases = pl.aliases
+			if pl.cfg.Payload != nil {
+				c.sess.Payload = pl.cfg.Payload()
+			}
 		}
 		c.Stream = ev.Stream
 		pl.sessions[ev.Stream] = c
@@ -200,6 +212,9 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 	// the few packet types whose fields the analyzers read.
 	c.sess.FactsOnly = !pl.tree && (len(ev.Data) == 0 || !needsTree(ev.Data[0]))
 	p := c.sess.Dissect(ev.Data, ev.Dir)
+	if pl.cfg.Inspect != nil {
+		pl.cfg.Inspect(p, ev)
+	}
 	pl.counts.Total++
 	m := pl.meta(ev)
 	pl.an = render.Analysis{}

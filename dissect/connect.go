@@ -80,15 +80,19 @@ func (d *decoder) connect() {
 		d.a.report(idNode, eiClientIDRequired, "MQTT 3.1 requires a client identifier of 1 to 23 characters", rClientID31)
 	}
 	if will {
+		wprops := propResult{formatIndicator: -1}
 		if p.Version == V5 {
-			d.properties(fWillProps, willPacket)
+			wprops = d.properties(fWillProps, willPacket)
 		}
-		if _, n := c.str(fWillTopicLn, fWillTopic); n == nil {
+		wt, n := c.str(fWillTopicLn, fWillTopic)
+		if n == nil {
 			return
 		}
-		if _, n := c.prefixed(fWillMsgLen, fWillMsg); n == nil {
+		wm, n := c.prefixed(fWillMsgLen, fWillMsg)
+		if n == nil {
 			return
 		}
+		d.decodePayload(n, wt, wm, n.Offset, true, wprops)
 	}
 	if uname {
 		if _, n := c.str(fUserLen, fUser); n == nil {

@@ -116,7 +116,13 @@ type Packet struct {
 	Payload  int      // PUBLISH payload length
 	// TopicAlias is the PUBLISH Topic Alias property (MQTT 5), 0 when absent.
 	TopicAlias int
-	Malformed  bool // at least one malformed finding
+	// Preview is a short text of the PUBLISH payload for the summary line,
+	// set by the session's PayloadDecoder ("" without one).
+	Preview string
+	// Sources are the data sources beyond Raw that payload decoders
+	// unpacked (Node.Source points at one of them).
+	Sources   []*DataSource
+	Malformed bool // at least one malformed finding
 
 	// v5Evidence: the body used something only MQTT 5 has (properties,
 	// reason codes); it makes a guessed 5.0 believable.

@@ -8,8 +8,10 @@ const willPacket = 16
 
 // propResult carries what later fields need from the properties.
 type propResult struct {
-	topicAlias  int
-	payloadUTF8 bool
+	topicAlias      int
+	payloadUTF8     bool
+	formatIndicator int    // -1 when absent
+	contentType     string // the Content Type property
 }
 
 // properties decodes an MQTT 5 property block (5.0 §2.2.2): a variable byte
@@ -17,7 +19,7 @@ type propResult struct {
 // gets its own bounded cursor so a bad property cannot eat the payload.
 func (d *decoder) properties(def *FieldDef, typ int) propResult {
 	c := d.c
-	var res propResult
+	res := propResult{formatIndicator: -1}
 	if c.dead {
 		return res
 	}
@@ -115,8 +117,8 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		if v > 1 {
 			d.a.report(prop, eiPropValue, fmt.Sprintf("%s must be 0 or 1, got %d", spec.name, v), propValueRef(spec.id, typ))
 		}
-		if spec.id == 0x01 && v == 1 {
-			res.payloadUTF8 = true
+		if spec.id == 0x01 {
+			res.payloadUTF8, res.formatIndicator = v == 1, int(v)
 		}
 	case ptU16, ptU32:
 		size := 2
@@ -157,6 +159,9 @@ func (d *decoder) propertyValue(c *cursor, spec *propSpec, prop *Node, typ int, 
 		}
 		if !c.a.noTree {
 			prop.Value = s
+		}
+		if spec.id == 0x03 {
+			res.contentType = s
 		}
 	case ptBinary:
 		b, n := c.prefixed(fPropBinLn, fPropBin)

@@ -21,7 +21,7 @@ func (d *decoder) publish() {
 			return
 		}
 	}
-	var props propResult
+	props := propResult{formatIndicator: -1}
 	if p.Version == V5 {
 		props = d.properties(fProps, TypePublish)
 		if d.c.dead {
@@ -38,6 +38,7 @@ func (d *decoder) publish() {
 	if props.payloadUTF8 && !utf8.Valid(msg.Value.([]byte)) {
 		d.a.report(msg, eiPayloadNotUTF8, "payload format indicator says UTF-8 but the payload is not valid UTF-8", rPayloadUTF8)
 	}
+	d.decodePayload(msg, p.Topic, msg.Value.([]byte), msg.Offset, false, props)
 }
 
 // resolveAlias applies MQTT 5 topic aliases (5.0 §3.3.2.3.4): a topic with

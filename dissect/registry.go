@@ -125,3 +125,20 @@ func (d *FieldDef) BaseName() string {
 	}
 	return ""
 }
+
+// RegisterFields adds the fields of a payload decoder package to the
+// registry, so filters, -T fields and -G fields know them. Call it only
+// from a package's init (the registry is read without locks afterwards);
+// an abbreviation already registered keeps its first definition.
+func RegisterFields(defs ...*FieldDef) {
+	for _, d := range defs {
+		if d == nil || d.Abbrev == "" {
+			continue
+		}
+		if _, ok := fieldRegistry.byAbbrev[d.Abbrev]; ok {
+			continue
+		}
+		fieldRegistry.byAbbrev[d.Abbrev] = d
+		fieldRegistry.all = append(fieldRegistry.all, d)
+	}
+}

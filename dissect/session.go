@@ -17,6 +17,9 @@ type Session struct {
 	// of the cost. The packet lives until the next Dissect on the session
 	// (or on its Arena).
 	FactsOnly bool
+	// Payload, when set, decodes PUBLISH payloads and will messages into
+	// nodes under the payload's node (package payload provides one).
+	Payload PayloadDecoder
 
 	// MaxNodes and MaxFindings bound the work one packet can cause
 	// (0: DefaultMaxNodes, DefaultMaxFindings). Past MaxNodes the rest of

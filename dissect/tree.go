@@ -64,6 +64,9 @@ type FieldDef struct {
 	Labels map[uint64]string
 	// True and False name a flag's two states; empty means "Set"/"Not set".
 	True, False string
+	// Sparse: the node's children need not cover all of its bytes (the
+	// punctuation and white space between JSON tokens belong to no token).
+	Sparse bool
 }
 
 // Label returns the name of v, if the field has one.
@@ -103,9 +106,20 @@ type Node struct {
 	// an alias); such a node has Length 0.
 	Generated bool
 	// PropID is the MQTT 5 property identifier for property nodes, else 0.
-	PropID   int
+	PropID int
+	// Source is the data source the node's Offset and Length point into:
+	// nil for the packet itself, else bytes a payload decoder unpacked.
+	Source   *DataSource
 	Children []*Node
 	Expert   []*Expert
+}
+
+// DataSource is bytes that are not on the wire as such but were unpacked
+// from them (a decompressed payload). Nodes pointing into it have
+// Node.Source set and offsets from its first byte.
+type DataSource struct {
+	Name string // "decompressed"
+	Data []byte
 }
 
 // IsBitField reports whether the node is a bit group drawn over its parent's bytes.

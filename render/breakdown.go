@@ -33,7 +33,13 @@ type breakdown struct {
 // Breakdown writes the annotated byte-by-byte tree of the packet.
 func (p *Printer) Breakdown(pk *dissect.Packet) error {
 	pk = orEmpty(pk)
-	b := &breakdown{p: p, raw: pk.Raw, offW: offsetWidth(len(pk.Raw) + max(pk.Missing, 0))}
+	total := len(pk.Raw) + max(pk.Missing, 0)
+	for _, ds := range pk.Sources {
+		if ds != nil {
+			total = max(total, len(ds.Data))
+		}
+	}
+	b := &breakdown{p: p, raw: pk.Raw, offW: offsetWidth(total)}
 	p.buf = b.appendTitle(p.buf, pk)
 	for _, n := range pk.Fields {
 		if n != nil {
@@ -95,7 +101,11 @@ func (b *breakdown) node(n *dissect.Node, depth int) {
 		p.buf = append(p.buf, '\n')
 	case hasTreeChildren(n):
 		// a container: its bytes are drawn by its children; its text may
-		// repeat a long value (a property's data), so it obeys the limit
+		// repeat a long value (a property's data), so it obeys the limit.
+		// The bytes of a sparse one (JSON punctuation) count as seen.
+		if end := n.Offset + n.Length; n.Source == nil && n.Def != nil && n.Def.Sparse && end > b.covered {
+			b.covered = min(end, len(b.raw))
+		}
 		p.buf = b.textColumn(p.buf, depth)
 		p.buf = b.appendCut(p.buf, nodeText(n), len(defOf(n).Name)+2)
 		p.buf = append(p.buf, '\n')
@@ -119,7 +129,7 @@ func (b *breakdown) node(n *dissect.Node, depth int) {
 func (b *breakdown) leaf(n *dissect.Node, depth int) {
 	p := b.p
 	bs := span(b.raw, n)
-	if end := n.Offset + len(bs); len(bs) > 0 && end > b.covered {
+	if end := n.Offset + len(bs); len(bs) > 0 && end > b.covered && n.Source == nil {
 		b.covered = end
 	}
 	limit := p.o.MaxValueBytes

@@ -20,14 +20,31 @@ type fieldStart struct {
 // of 8 with an ASCII column, and names the fields that start in each row:
 //
 //	0000  10 26 00 04 4d 51 54 54  04 c2 00 3c 00 09 31 32  |.&..MQTT...<..12|  Header Flags, Msg Len, ...
-
-// dumpRowBytes is the width of a hex dump row, as in xxd and Wireshark.
-const dumpRowBytes = 16
-
+//
+// Bytes a payload decoder unpacked (a decompressed payload) follow as
+// dumps of their own, with offsets from their first byte.
 func (p *Printer) Hex(pk *dissect.Packet) error {
 	pk = orEmpty(pk)
-	raw := pk.Raw
-	starts := collectStarts(pk)
+	p.hexRows(pk.Raw, collectStarts(pk, nil))
+	p.appendIncomplete(pk)
+	for _, ds := range pk.Sources {
+		if ds == nil {
+			continue
+		}
+		p.buf = append(p.buf, p.pal.title.pre...)
+		p.buf = appendEscaped(p.buf, ds.Name)
+		p.buf = append(p.buf, ", "...)
+		p.buf = appendByteCount(p.buf, len(ds.Data))
+		p.buf = append(p.buf, ':')
+		p.buf = append(p.buf, p.pal.title.post...)
+		p.buf = append(p.buf, '\n')
+		p.hexRows(ds.Data, collectStarts(pk, ds))
+	}
+	return p.flush("hex dump")
+}
+
+// hexRows dumps raw with the names of the fields starting in each row.
+func (p *Printer) hexRows(raw []byte, starts []fieldStart) {
 	offW := offsetWidth(len(raw))
 	next := 0 // index into starts
 	for row := 0; row < len(raw); row += dumpRowBytes {
@@ -79,19 +96,24 @@ func (p *Printer) Hex(pk *dissect.Packet) error {
 		}
 		p.buf = append(p.buf, '\n')
 	}
-	p.appendIncomplete(pk)
-	return p.flush("hex dump")
 }
 
-// collectStarts lists the leaves that own bytes, ordered by offset.
-func collectStarts(pk *dissect.Packet) []fieldStart {
+// collectStarts lists the leaves in data source src (nil: the packet)
+// that own bytes, ordered by offset.
+func collectStarts(pk *dissect.Packet, src *dissect.DataSource) []fieldStart {
 	var out []fieldStart
 	var walk func(n *dissect.Node)
 	walk = func(n *dissect.Node) {
 		if n == nil || n.Generated || isBitField(n) {
 			return
 		}
-		if !hasTreeChildren(n) || n.PropID != 0 {
+		if n.Source != src {
+			for _, c := range n.Children {
+				walk(c)
+			}
+			return
+		}
+		if !hasTreeChildren(n) || n.PropID != 0 || !hasChildIn(n, src) {
 			// a property is named as a whole: "ID, Value" says nothing
 			if n.Length > 0 && n.Offset >= 0 {
 				out = append(out, fieldStart{n.Offset, defOf(n).Name})
@@ -109,8 +131,21 @@ func collectStarts(pk *dissect.Packet) []fieldStart {
 	return out
 }
 
+// dumpRowBytes is the width of a hex dump row, as in xxd and Wireshark.
+const dumpRowBytes = 16
+
 // hexAnnotColumn is where field names start: " 0000  " + 16 "xx " + the
 // group gap + " |" + 16 ASCII + "|  ".
 func hexAnnotColumn(offW int) int {
 	return 1 + offW + 2 + dumpRowBytes*3 + 1 + 2 + dumpRowBytes + 1 + 2
+}
+
+// hasChildIn reports whether n has a non-bit child in data source src.
+func hasChildIn(n *dissect.Node, src *dissect.DataSource) bool {
+	for _, c := range n.Children {
+		if c != nil && !isBitField(c) && !c.Generated && c.Source == src {
+			return true
+		}
+	}
+	return false
 }

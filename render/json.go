@@ -124,6 +124,10 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 	if n.Generated {
 		b = append(b, `,"generated":true`...)
 	}
+	if n.Source != nil {
+		b = append(b, `,"source":`...)
+		b = appendJSONString(b, n.Source.Name)
+	}
 	if n.PropID != 0 {
 		b = append(b, `,"property_id":`...)
 		b = strconv.AppendInt(b, int64(n.PropID), 10)

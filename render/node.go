@@ -32,8 +32,12 @@ func nodeText(n *dissect.Node) string { return n.Text() }
 
 func valueTextSafe(n *dissect.Node) string { return n.ValueText() }
 
-// span returns the node's bytes clipped to what the packet holds.
+// span returns the node's bytes clipped to what its data source holds:
+// raw (the packet) or the unpacked bytes the node points into.
 func span(raw []byte, n *dissect.Node) []byte {
+	if n.Source != nil {
+		raw = n.Source.Data
+	}
 	start, end := n.Offset, n.Offset+n.Length
 	if n.Length <= 0 || start < 0 || start >= len(raw) {
 		return nil

@@ -23,6 +23,8 @@ type Options struct {
 	// MaxValueBytes cuts long values after this many bytes with
 	// "… N more bytes"; 0 shows everything.
 	MaxValueBytes int
+	// NoPayload leaves the payload preview off the summary line.
+	NoPayload bool
 	// Time is the summary line's time column (-t).
 	Time TimeFormat
 }

@@ -143,6 +143,9 @@ func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byt
 		}
 		dst = append(dst, ' ')
 		dst = appendByteCount(dst, pk.Payload)
+		if pk.Preview != "" && !p.o.NoPayload {
+			dst = p.appendPreview(dst, pk.Preview, term)
+		}
 	}
 	if pk.VersionSource == dissect.SourceGuess {
 		dst = append(dst, " (version guessed)"...)
@@ -246,4 +249,23 @@ func tallyExperts(pk *dissect.Packet) expertTally {
 		}
 	}
 	return t
+}
+
+// appendPreview writes ": " and the payload preview, cut to MaxValueBytes;
+// for a terminal it is escaped like every wire text.
+func (p *Printer) appendPreview(dst []byte, preview string, term bool) []byte {
+	dst = append(dst, ": "...)
+	s, whole := preview, true
+	if p.o.MaxValueBytes > 0 {
+		s, whole = cutUTF8(preview, p.o.MaxValueBytes)
+	}
+	if term {
+		dst = appendEscaped(dst, s)
+	} else {
+		dst = append(dst, s...)
+	}
+	if !whole {
+		dst = append(dst, "…"...)
+	}
+	return dst
 }

@@ -44,6 +44,7 @@ type outputOpts struct {
 	hex      bool
 	version  string
 	time     render.TimeFormat // -t, set by the capture mode
+	pay      payloadOpts
 }
 
 func (o *outputOpts) register(fs *pflag.FlagSet) {
@@ -52,6 +53,7 @@ func (o *outputOpts) register(fs *pflag.FlagSet) {
 	fs.IntVar(&o.maxBytes, "max-bytes", 64, "cut long values after this many bytes in the breakdown (0 = show all)")
 	fs.BoolVarP(&o.hex, "hex", "x", false, "also print each packet's bytes as an annotated hex dump")
 	fs.StringVar(&o.version, "mqtt-version", "auto", "MQTT version when no CONNECT is seen: auto (guess), 3.1, 3.1.1 or 5")
+	o.pay.register(fs)
 }
 
 func (o *outputOpts) check() (dissect.Version, error) {
@@ -65,6 +67,9 @@ func (o *outputOpts) check() (dissect.Version, error) {
 	}
 	if o.maxBytes < 0 {
 		return 0, usagef("--max-bytes %d: must not be negative", o.maxBytes)
+	}
+	if err := o.pay.check(); err != nil {
+		return 0, err
 	}
 	if o.version == "auto" {
 		return dissect.VersionUnknown, nil
@@ -91,7 +96,7 @@ func (o *outputOpts) printer(sys stdio) *render.Printer {
 			on = isatty.IsTerminal(f.Fd())
 		}
 	}
-	return render.New(sys.out, render.Options{Color: on, MaxValueBytes: o.maxBytes, Time: o.time})
+	return render.New(sys.out, render.Options{Color: on, MaxValueBytes: o.maxBytes, Time: o.time, NoPayload: o.pay.noPayload})
 }
 
 func run(ctx context.Context, args []string, sys stdio) int {

@@ -13,6 +13,9 @@ import (
 
 	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/conn"
+	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/payload"
+	"github.com/mqttdump/mqttdump/redact"
 	"github.com/mqttdump/mqttdump/render"
 	"github.com/mqttdump/mqttdump/transport/tlsdec"
 )
@@ -194,6 +197,7 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 		r.wfile = f
 		cfg.KeepFrames = true
 	}
+	r.payloads = o.out.pay.decoders(o.out.maxBytes)
 	var flt conn.Filter = &conn.Basic{Types: types, Topic: o.topic, Client: o.client}
 	if disp.filter != nil {
 		flt = conn.All{flt, &conn.Display{F: disp.filter}}
@@ -208,6 +212,9 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 		Filter:  flt,
 		Shown:   r.shown,
 		Ends:    o.verbose,
+		Payload: func() dissect.PayloadDecoder { return r.payloads.ForConnection() },
+		Inspect: r.redact,
+		Tree:    r.wfile != nil && o.out.pay.level != redact.Off,
 	}
 	switch o.mode {
 	case modeStats:
@@ -348,6 +355,9 @@ type runner struct {
 	wfile   *os.File
 	w       *capture.PcapWriter
 	shownN  int
+
+	payloads *payload.Set
+	poisoned poisoned // frames -w leaves out: their secrets could not be redacted
 }
 
 // event hands a capture event to the connection stage; -w forgets the
@@ -410,6 +420,7 @@ func (r *runner) endOfRun(st capture.Stats) {
 		rc.Unwritten, rc.WrittenLate = r.w.Skipped, r.w.Late
 	}
 	render.WriteCounts(r.sys.err, rc)
+	r.payloadCounts()
 }
 
 // check refuses flag values that make no sense, with one line each.

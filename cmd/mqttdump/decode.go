@@ -12,6 +12,7 @@ import (
 	"github.com/mqttdump/mqttdump/capture"
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/hexinput"
+	"github.com/mqttdump/mqttdump/redact"
 	"github.com/mqttdump/mqttdump/render"
 	"github.com/mqttdump/mqttdump/transport"
 )
@@ -62,6 +63,7 @@ func runDecode(args []string, sys stdio) error {
 	d := &decoder{opts: o, summary: *summary, pr: o.printer(sys), w: out, sess: dissect.NewSession(ver)}
 	// Each packet is printed before the next is dissected: one arena serves all.
 	d.sess.Arena = dissect.NewArena()
+	d.sess.Payload = o.pay.decoders(o.maxBytes).ForConnection()
 	err = hexinput.Stream(&capReader{r: in, left: maxHexInput}, d.add)
 	if err == nil {
 		err = d.endBlock()
@@ -232,6 +234,7 @@ func websocketOrHTTP(b []byte) bool {
 
 func (d *decoder) print(pkt []byte) error {
 	p := d.sess.Dissect(pkt, d.dir)
+	redact.Packet(p, d.opts.pay.level)
 	var err error
 	switch {
 	case d.opts.format == "json":

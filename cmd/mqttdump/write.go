@@ -18,6 +18,7 @@ func (r *runner) writeFrames(ev *capture.Event) error {
 		}
 		r.w = w
 	}
+	ev.Frames = r.poisoned.filter(ev.Frames)
 	if err := r.w.WriteEvent(ev); err != nil {
 		return fmt.Errorf("-w %s: %w", r.opts.write, err)
 	}

@@ -23,6 +23,10 @@ _mqttdump() {
                 '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
                 '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
                 '--mqtt-version[MQTT version when no CONNECT is seen\: auto (guess), 3.1, 3.1.1 or 5]:value:(auto 3.1 3.1.1 5)' \
+                '--decode-as[`FILTER=DECODER`\: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins)\: json, sparkplug, protobuf, text, hex, gzip, zlib]:value: ' \
+                '--no-payload[leave the payload preview off PUBLISH summary lines]' \
+                '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
+                '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
                 '(-f --file)'{-f,--file}'[read the hex from FILE (- for standard input)]:file:_files' \
                 '(-s --summary)'{-s,--summary}'[print only the one-line summary of each packet]'; return ;;
             stats) shift words; (( CURRENT-- )); _arguments -s \
@@ -43,6 +47,10 @@ _mqttdump() {
                 '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
                 '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
                 '--mqtt-version[MQTT version when no CONNECT is seen\: auto (guess), 3.1, 3.1.1 or 5]:value:(auto 3.1 3.1.1 5)' \
+                '--decode-as[`FILTER=DECODER`\: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins)\: json, sparkplug, protobuf, text, hex, gzip, zlib]:value: ' \
+                '--no-payload[leave the payload preview off PUBLISH summary lines]' \
+                '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
+                '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
                 '(-Y --filter)'{-Y,--filter}'[display filter in Wireshark'\''s syntax\: show only MQTT packets it selects (mqtt.qos == 1 && mqtt.topic matches "^sensors/")]:field:_mqttdump_fields' \
                 '(-e --field)'{-e,--field}'[with -T fields\: a field to print (repeat\: -e frame.number -e mqtt.topic)]:field:_mqttdump_fields' \
                 '(-E --fields-option)'{-E,--fields-option}'[with -T fields\: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n]:value: ' \
@@ -75,6 +83,10 @@ _mqttdump() {
                 '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
                 '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
                 '--mqtt-version[MQTT version when no CONNECT is seen\: auto (guess), 3.1, 3.1.1 or 5]:value:(auto 3.1 3.1.1 5)' \
+                '--decode-as[`FILTER=DECODER`\: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins)\: json, sparkplug, protobuf, text, hex, gzip, zlib]:value: ' \
+                '--no-payload[leave the payload preview off PUBLISH summary lines]' \
+                '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
+                '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
                 '(-Y --filter)'{-Y,--filter}'[display filter in Wireshark'\''s syntax\: show only MQTT packets it selects (mqtt.qos == 1 && mqtt.topic matches "^sensors/")]:field:_mqttdump_fields' \
                 '(-e --field)'{-e,--field}'[with -T fields\: a field to print (repeat\: -e frame.number -e mqtt.topic)]:field:_mqttdump_fields' \
                 '(-E --fields-option)'{-E,--fields-option}'[with -T fields\: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n]:value: ' \
@@ -114,6 +126,10 @@ _mqttdump() {
         '--max-bytes[cut long values after this many bytes in the breakdown (0 = show all)]:value: ' \
         '(-x --hex)'{-x,--hex}'[also print each packet'\''s bytes as an annotated hex dump]' \
         '--mqtt-version[MQTT version when no CONNECT is seen\: auto (guess), 3.1, 3.1.1 or 5]:value:(auto 3.1 3.1.1 5)' \
+        '--decode-as[`FILTER=DECODER`\: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins)\: json, sparkplug, protobuf, text, hex, gzip, zlib]:value: ' \
+        '--no-payload[leave the payload preview off PUBLISH summary lines]' \
+        '--redact[--redact hides credentials (password, authentication data) in every output and in -w]:value: ' \
+        '--max-decompressed[bytes a gzip or zlib payload may unpack to]:value: ' \
         '(-Y --filter)'{-Y,--filter}'[display filter in Wireshark'\''s syntax\: show only MQTT packets it selects (mqtt.qos == 1 && mqtt.topic matches "^sensors/")]:field:_mqttdump_fields' \
         '(-e --field)'{-e,--field}'[with -T fields\: a field to print (repeat\: -e frame.number -e mqtt.topic)]:field:_mqttdump_fields' \
         '(-E --fields-option)'{-E,--fields-option}'[with -T fields\: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n]:value: ' \

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mqttdump/mqttdump/capture"
+	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/payload"
+	"github.com/mqttdump/mqttdump/redact"
+)
+
+// payloadOpts are the flags for looking inside payloads and for redaction,
+// shared by the capture and decode modes.
+type payloadOpts struct {
+	decodeAs        []string
+	noPayload       bool
+	redact          string
+	maxDecompressed int
+
+	rules []payload.Rule
+	level redact.Level
+}
+
+func (o *payloadOpts) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&o.decodeAs, "decode-as", nil, "`FILTER=DECODER`: decode the payloads of topics matching the MQTT topic FILTER as DECODER (repeatable, first match wins): "+strings.Join(payload.Names, ", "))
+	fs.BoolVar(&o.noPayload, "no-payload", false, "leave the payload preview off PUBLISH summary lines")
+	fs.StringVar(&o.redact, "redact", "", "--redact hides credentials (password, authentication data) in every output and in -w; --redact=`all` also the user name and the will")
+	fs.Lookup("redact").NoOptDefVal = "on"
+	fs.IntVar(&o.maxDecompressed, "max-decompressed", payload.DefaultMaxDecompressed, "bytes a gzip or zlib payload may unpack to")
+}
+
+func (o *payloadOpts) check() error {
+	o.rules = o.rules[:0]
+	for _, s := range o.decodeAs {
+		r, err := payload.ParseRule(s)
+		if err != nil {
+			return usagef("--decode-as %v", err)
+		}
+		o.rules = append(o.rules, r)
+	}
+	l, err := redact.ParseLevel(o.redact)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	o.level = l
+	if o.maxDecompressed <= 0 {
+		return usagef("--max-decompressed %d: must be positive", o.maxDecompressed)
+	}
+	return nil
+}
+
+// decoders builds the payload decoding of one run; previews are kept a
+// little longer than the summary line shows, so the line can say it cut.
+func (o *payloadOpts) decoders(maxBytes int) *payload.Set {
+	prev := 4 * maxBytes
+	if maxBytes == 0 {
+		prev = 1 << 16
+	}
+	return payload.New(payload.Options{Rules: o.rules, MaxDecompressed: o.maxDecompressed, MaxPreview: max(prev, 64)})
+}
+
+// redactFrames applies the packet's redacted spans to the frames -w
+// writes. It reports false when they could not be applied (the bytes
+// travel transformed: TLS, a masked WebSocket), so the frames must not be
+// written as they are.
+func redactFrames(frames []capture.FrameRef, raw []byte, spans []redact.Span) bool {
+	if len(spans) == 0 {
+		return true
+	}
+	fs := make([]redact.Frame, len(frames))
+	for i, f := range frames {
+		fs[i] = redact.Frame{LinkType: f.LinkType, Data: f.Data}
+	}
+	return redact.Frames(fs, raw, spans)
+}
+
+// redact runs on every dissected packet (conn.Config.Inspect): --redact
+// hides the secrets in the packet and, for -w, in the frames that carried
+// them, before any filter decides whether the packet is shown.
+func (r *runner) redact(p *dissect.Packet, ev *capture.Event) {
+	spans := redact.Packet(p, r.opts.out.pay.level)
+	if r.wfile != nil && !redactFrames(ev.Frames, ev.Data, spans) {
+		r.poisoned.add(ev.Frames)
+	}
+}
+
+// payloadCounts adds to the end-of-run counts what -w left out for
+// --redact and what the bounded Sparkplug state let go, when either
+// happened.
+func (r *runner) payloadCounts() {
+	if r.poisoned.left > 0 {
+		fmt.Fprintf(r.sys.err, "mqttdump: %d frames not written to %s: --redact could not find the secret bytes in them\n", r.poisoned.left, r.opts.write)
+	}
+	st := r.payloads.Stats()
+	if st.EdgeNodesEvicted+st.AliasesDropped+st.SeqStatesEvicted > 0 {
+		fmt.Fprintf(r.sys.err, "mqttdump: Sparkplug state: %d edge nodes evicted, %d aliases dropped, %d seq counters evicted\n",
+			st.EdgeNodesEvicted, st.AliasesDropped, st.SeqStatesEvicted)
+	}
+}
+
+// poisoned remembers recent frames that carry secrets --redact could not
+// find (bounded: frame numbers far behind the newest are forgotten, as
+// the pcap writer forgets what it wrote).
+type poisoned struct {
+	m      map[int]bool // frame number -> already counted in left
+	newest int
+	left   int // frames left out of -w
+	keep   []capture.FrameRef
+}
+
+const poisonWindow = 4096
+
+func (p *poisoned) add(frames []capture.FrameRef) {
+	if p.m == nil {
+		p.m = map[int]bool{}
+	}
+	for _, f := range frames {
+		if _, ok := p.m[f.Number]; !ok {
+			p.m[f.Number] = false
+		}
+		p.newest = max(p.newest, f.Number)
+	}
+	if len(p.m) > 2*poisonWindow {
+		for n := range p.m {
+			if n < p.newest-poisonWindow {
+				delete(p.m, n)
+			}
+		}
+	}
+}
+
+// filter drops poisoned frames from frames (into a reused slice).
+func (p *poisoned) filter(frames []capture.FrameRef) []capture.FrameRef {
+	if len(p.m) == 0 {
+		return frames
+	}
+	p.keep = p.keep[:0]
+	for _, f := range frames {
+		if counted, bad := p.m[f.Number]; bad {
+			if !counted {
+				p.left++
+				p.m[f.Number] = true
+			}
+			continue
+		}
+		p.keep = append(p.keep, f)
+	}
+	return p.keep
+}
