@@ -51,6 +51,7 @@ type Pipeline struct {
 	sessions map[int]*Conn
 	parked   parking
 	arena    *dissect.Arena
+	aliases  *dissect.AliasBudget // topic-alias bytes of all sessions together
 	first    time.Time
 	prevRead time.Time     // -t d: the previous packet dissected
 	prevShow time.Time     // -t dd: the previous packet shown
@@ -72,8 +73,13 @@ func New(cfg Config) *Pipeline {
 		sessions: map[int]*Conn{},
 		parked:   parking{m: map[connKey]*Conn{}},
 		arena:    dissect.NewArena(),
+		aliases:  &dissect.AliasBudget{Max: AliasBudget},
 	}
 }
+
+// AliasBudget caps the topic-alias tables of all connections together
+// (each session also has its own cap, dissect.DefaultMaxAliasBytes).
+const AliasBudget = 64 << 20
 
 // Counts returns the counters so far.
 func (pl *Pipeline) Counts() Counts { return pl.counts }
@@ -107,6 +113,7 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 			// tree let the dissector skip it.
 			c.sess.Arena = pl.arena
 			c.sess.FactsOnly = !pl.tree
+			c.sess.Aliases = pl.aliases
 		}
 		c.Stream = ev.Stream
 		pl.sessions[ev.Stream] = c

@@ -13,11 +13,16 @@ type parking struct {
 const maxParked = 4096
 
 func (p *parking) put(k connKey, c *Conn) {
-	if _, ok := p.m[k]; !ok {
+	if old, ok := p.m[k]; !ok {
 		p.order = append(p.order, k)
+	} else if old != c {
+		old.sess.Release() // its topic aliases leave the shared budget
 	}
 	p.m[k] = c
 	for len(p.m) > maxParked && len(p.order) > 0 {
+		if old := p.m[p.order[0]]; old != nil {
+			old.sess.Release()
+		}
 		delete(p.m, p.order[0])
 		p.order = p.order[1:]
 	}

@@ -132,3 +132,29 @@ func FuzzFactsOnly(f *testing.F) {
 		checkFactsOnly(t, Version(v%6), raw)
 	})
 }
+
+// FuzzTinyBudget dissects with a budget of a few nodes and findings, so
+// every list is cut: the tree invariants hold, the kept tree and findings
+// stay within the budget, and the facts-only mode agrees.
+func FuzzTinyBudget(f *testing.F) {
+	for _, c := range cases {
+		f.Add(byte(5), byte(6), byte(1), mustHex(f, c.hex))
+	}
+	f.Fuzz(func(t *testing.T, v, nodes, findings byte, raw []byte) {
+		mk := func(facts bool) *Session {
+			s := NewSession(Version(v % 6))
+			s.MaxNodes, s.MaxFindings, s.FactsOnly = int(nodes%32)+1, int(findings%4)+1, facts
+			return s
+		}
+		p := mk(false).Dissect(raw, ToServer)
+		if err := p.Check(); err != nil {
+			t.Fatalf("invariants for % x: %v", raw, err)
+		}
+		if n := len(p.Experts()); n > int(findings%4)+1+4 {
+			t.Fatalf("%d findings over a budget of %d", n, findings%4+1)
+		}
+		if want, got := facts(p), facts(mk(true).Dissect(raw, ToServer)); want != got {
+			t.Fatalf("facts-only differs for % x:\nfull: %s\nlite: %s", raw, want, got)
+		}
+	})
+}

@@ -33,6 +33,7 @@ type Conn struct {
 	offer    deflateParams // what the client offered
 	deflate  deflateParams // what the server accepted (or the offer, when assumed)
 	respSeen bool
+	noShake  bool // AssumeUpgraded: no handshake will be seen
 	dirs     [2]dirState
 }
 
@@ -108,6 +109,21 @@ func NewConn(sink Sink) *Conn {
 // callers must not modify it.
 func (c *Conn) Info() Info {
 	return c.info
+}
+
+// AssumeUpgraded makes the Conn decode frames from the first byte of each
+// direction, for a capture that began after the handshake. Compressed
+// messages cannot be inflated then (the negotiation and the deflate
+// context are unknown): they are reported and not delivered. Call it
+// before the first Write.
+func (c *Conn) AssumeUpgraded() {
+	c.noShake = true
+	c.info.Upgraded, c.info.Assumed = true, true
+	for i := range c.dirs {
+		if s := &c.dirs[i]; s.phase == phHandshake && len(s.hbuf) == 0 {
+			s.phase = phFrames
+		}
+	}
 }
 
 // Stopped reports whether decoding of direction d has stopped (a lost
@@ -629,6 +645,11 @@ func (c *Conn) startMessage(s *dirState, op uint8, masked, rsv1 bool) {
 		return
 	}
 	sp := Span{s.foff, s.foff}
+	if c.noShake && !c.info.Deflate {
+		s.msg.Compressed, s.msgStopped = true, true
+		c.event(s, sp, EvDeflate, "compressed message not inflated: the handshake and its permessage-deflate parameters were not seen")
+		return
+	}
 	if !c.deflateOn() {
 		c.event(s, sp, EvProtocol, "RSV1 set but permessage-deflate was not negotiated (RFC 6455 §5.2): payload delivered as sent")
 		return

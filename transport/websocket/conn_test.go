@@ -524,3 +524,113 @@ func TestInfoDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Info allocates %v times", n)
 	}
 }
+
+func TestHandshakeViolations(t *testing.T) {
+	req := upgradeRequest("mqtt", "")
+	resp := upgradeResponse("mqtt", "")
+	for _, tc := range []struct {
+		name      string
+		req, resp string
+		kind      EventKind
+		want      string
+		stopped   Dir // direction expected stopped, or 9 for none
+	}{
+		{"no upgrade header", strings.Replace(req, "Upgrade: websocket\r\n", "", 1), "", EvProtocol, `no "Upgrade: websocket"`, ClientToServer},
+		{"no connection header", strings.Replace(req, "Connection: Upgrade\r\n", "", 1), resp, EvProtocol, `no "Connection: Upgrade"`, 9},
+		{"version", strings.Replace(req, "Version: 13", "Version: 8", 1), resp, EvProtocol, "not 13", 9},
+		{"key", strings.Replace(req, testKey, "short", 1), "", EvProtocol, "not 16 bytes", 9},
+		{"not a GET", "PUT /mqtt HTTP/1.1\r\nHost: x\r\n\r\n", "", EvProtocol, "not an HTTP/1.1 GET request", ClientToServer},
+		{"not HTTP response", req, "SSH-2.0-OpenSSH\r\n\r\n", EvProtocol, "not an HTTP/1.x response", ServerToClient},
+		{"bad deflate offer", upgradeRequest("mqtt", "permessage-deflate; client_max_window_bits=99"), "", EvProtocol, "invalid client_max_window_bits", 9},
+		{"unknown deflate param", req, upgradeResponse("mqtt", "permessage-deflate; foo"), EvProtocol, "unknown permessage-deflate parameter", 9},
+		{"deflate not offered", req, upgradeResponse("mqtt", "permessage-deflate"), EvProtocol, "did not offer", 9},
+		{"subprotocol not offered", req, upgradeResponse("mqttv3.1", ""), EvProtocol, "did not offer", 9},
+		{"response without upgrade", req, strings.Replace(resp, "Upgrade: websocket\r\n", "", 1), EvProtocol, `101 response has no "Upgrade`, 9},
+		{"response without connection", req, strings.Replace(resp, "Connection: Upgrade\r\n", "", 1), EvProtocol, `101 response has no "Connection`, 9},
+		{"folded header", strings.Replace(req, "Sec-WebSocket-Protocol: mqtt", "Sec-WebSocket-Protocol: chat,\r\n mqtt", 1), resp, EvUpgradeAccepted, "subprotocol mqtt", 9},
+	} {
+		r := &recorder{t: t}
+		c := NewConn(r)
+		c.Write(ClientToServer, 0, []byte(tc.req))
+		c.Write(ServerToClient, 0, []byte(tc.resp))
+		if _, ok := r.find(tc.kind, tc.want); !ok {
+			t.Errorf("%s: no %s event %q; events:\n%s", tc.name, tc.kind, tc.want, r.eventList())
+		}
+		for _, d := range []Dir{ClientToServer, ServerToClient} {
+			if got := c.Stopped(d); got != (d == tc.stopped) {
+				t.Errorf("%s: %s stopped = %v", tc.name, d, got)
+			}
+		}
+	}
+}
+
+func TestHandshakeGaps(t *testing.T) {
+	req := upgradeRequest("mqtt", "")
+	r := &recorder{t: t}
+	c := NewConn(r)
+	c.Write(ClientToServer, 0, []byte(req[:20]))
+	c.Gap(ClientToServer, 20, 5)
+	r.must(t, EvGap, "missing in the HTTP handshake")
+	if !c.Stopped(ClientToServer) {
+		t.Fatal("client not stopped after a gap in its request")
+	}
+
+	r = &recorder{t: t}
+	c = NewConn(r)
+	c.Write(ClientToServer, 0, []byte(req))
+	c.Gap(ClientToServer, int64(len(req)), 5)
+	r.must(t, EvGap, "missing after the upgrade request")
+	if !c.Stopped(ClientToServer) {
+		t.Fatal("client not stopped after a gap before its first frame")
+	}
+	// Gaps of stopped directions, or of bytes already seen, are ignored.
+	c.Gap(ClientToServer, 0, 10)
+	c.Gap(ClientToServer, int64(len(req))+5, 10)
+	if n := len(r.events); n != 3 {
+		t.Fatalf("%d events:\n%s", n, r.eventList())
+	}
+}
+
+func TestStringers(t *testing.T) {
+	for k := EvUpgradeRequest; k <= EvStopped; k++ {
+		if strings.Contains(k.String(), "?") {
+			t.Errorf("event kind %d has no name", k)
+		}
+	}
+	if EventKind(200).String() != "event?" || Verdict(9).String() != "verdict?" || Yes.String() != "yes" {
+		t.Error("stringers")
+	}
+}
+
+func TestAssumeUpgraded(t *testing.T) {
+	r := &recorder{t: t}
+	c := NewConn(r)
+	c.AssumeUpgraded()
+	cs, ss := &stream{}, &stream{}
+	cs.frame(true, OpBinary, false, testMask, []byte("\x30\x03\x00\x01t"), true)
+	cs.frame(true, OpBinary, true, testMask, []byte("\x32\x34\x00"), false) // compressed: skipped
+	cs.frame(true, OpBinary, false, testMask, []byte("\xc0\x00"), true)
+	ss.frame(true, OpBinary, false, nil, []byte("\xd0\x00"), true)
+	// Offsets as a capture that began mid-connection would give them.
+	cs.offs = shift(cs.offs, 5000)
+	ss.offs = shift(ss.offs, 7000)
+	c.Write(ClientToServer, 5000, cs.b)
+	c.Write(ServerToClient, 7000, ss.b)
+	checkData(t, r, ClientToServer, cs)
+	checkData(t, r, ServerToClient, ss)
+	r.must(t, EvDeflate, "handshake and its permessage-deflate parameters were not seen")
+	r.mustNot(t, EvProtocol)
+	if in := c.Info(); !in.Upgraded || !in.Assumed {
+		t.Fatalf("info %+v", in)
+	}
+	if len(r.msgs[ClientToServer]) != 3 {
+		t.Fatalf("%d client messages", len(r.msgs[ClientToServer]))
+	}
+}
+
+func shift(offs []int64, by int64) []int64 {
+	for i := range offs {
+		offs[i] += by
+	}
+	return offs
+}

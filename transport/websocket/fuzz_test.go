@@ -15,7 +15,8 @@ var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzCo
 
 // A fuzz input is a list of records: a control byte (bit 0: direction,
 // bit 1: a gap of n bytes instead of data), a length n, then n bytes of
-// data. The first byte chooses MaxInflate.
+// data. The first byte chooses MaxInflate (bits 0-4) and AssumeUpgraded
+// (bit 7).
 type fuzzInput []byte
 
 func (f *fuzzInput) add(d Dir, b []byte) {
@@ -41,6 +42,9 @@ func FuzzConn(f *testing.F) {
 		r := &recorder{t: t}
 		c := NewConn(r)
 		c.MaxInflate = 1 << (in[0] & 31)
+		if in[0]&0x80 != 0 {
+			c.AssumeUpgraded()
+		}
 		in = in[1:]
 		var off [2]int64
 		var lastTo [2]int64
@@ -156,6 +160,16 @@ func TestFuzzSeeds(t *testing.T) {
 		f.gap(ClientToServer, 50)
 		f.add(ClientToServer, cs.b[len(cs.b)-50:])
 		seeds["client-only-gap"] = f
+	}
+	{
+		f := fuzzInput{0x80 | 24}
+		var cs, ss stream
+		cs.frame(true, OpBinary, false, testMask, []byte("\x30\x03\x00\x01t"), true)
+		cs.frame(true, OpBinary, true, testMask, []byte("\x32\x34\x00"), false)
+		ss.frame(true, OpBinary, false, nil, []byte("\xd0\x00"), true)
+		f.add(ClientToServer, cs.b)
+		f.add(ServerToClient, ss.b)
+		seeds["mid-stream"] = f
 	}
 	{
 		f := hs("", "")

@@ -116,15 +116,6 @@ func (h *header) get(name string) string {
 	return out
 }
 
-func (h *header) has(name string) bool {
-	for _, f := range h.fields {
-		if f.name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // parseHeaderBlock splits a complete header block into its start line and
 // fields. A line without a colon makes it invalid.
 func parseHeaderBlock(b []byte) (header, bool) {
