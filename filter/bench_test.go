@@ -42,7 +42,7 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	p := packet(t, hexSubscribe, dissect.V311)
 	for _, e := range []string{
 		`mqtt.topic == "c/d" && mqtt.sub.qos in {1..2}`, `mqtt.topic matches "^a"`, `count(mqtt.topic) == 2`,
-		`len(mqtt.topic) == 3`, `mqtt[0] == 82`, `tcp.port == 1883 || ip.src == 10.1.2.3`, `mqtt.expert.x`,
+		`len(mqtt.topic) == 3`, `mqtt[0] == 82`, `tcp.port == 1883 || ip.src == 10.1.2.3`, `mqtt.expert.bytes_left_over`,
 		`mqtt.topic === "a/b"`, `frame.time_epoch > 1`,
 	} {
 		f, err := Compile(e)

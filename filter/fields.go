@@ -125,19 +125,9 @@ var metaFields = []metaField{
 	meta(mTCPStream, vUint, "Stream index", "tcp.stream", "FT_UINT32", "tcp", "BASE_DEC", ""),
 }
 
-// expertFields are Wireshark's MQTT expert fields; a finding with one of
-// these ids (or any "mqtt.expert." id) can be tested by presence.
-var expertFields = []FieldInfo{
-	{Name: "Length cannot be 0", Abbrev: "mqtt.illegal_topic_length", Type: "FT_NONE", Parent: "mqtt"},
-	{Name: "Unknown version (missing the CONNECT packet?)", Abbrev: "mqtt.unknown_version", Type: "FT_NONE", Parent: "mqtt"},
-	{Name: "Unknown topic alias", Abbrev: "mqtt.unknown_topic_alias", Type: "FT_NONE", Parent: "mqtt"},
-}
-
-// expertPrefix names the findings Wireshark has no field for.
-const expertPrefix = "mqtt.expert."
-
 // Vocabulary lists every name a filter and -e accept: the protocols, the
-// frame/IP/TCP fields, every field of the registry and the expert fields,
+// frame/IP/TCP fields, every field of the registry and the expert ids
+// (dissect.ExpertIDs: a filter tests them by presence),
 // in tshark -G fields' order (a protocol, then its fields).
 func Vocabulary() []FieldInfo {
 	var out []FieldInfo
@@ -149,7 +139,10 @@ func Vocabulary() []FieldInfo {
 		out = append(out, FieldInfo{Name: d.Name, Abbrev: d.Abbrev, Type: d.TypeName(), Parent: d.Protocol(),
 			Base: d.BaseName(), Mask: d.Mask})
 	}
-	return append(out, expertFields...)
+	for _, e := range dissect.ExpertIDs() {
+		out = append(out, FieldInfo{Name: e.Summary, Abbrev: e.ID, Type: "FT_NONE", Parent: "mqtt"})
+	}
+	return out
 }
 
 // ref is a resolved field name.
@@ -210,12 +203,7 @@ func resolve(name string) (ref, bool) {
 			return ref{name: name, t: m.t, src: srcMeta, meta: m.id}, true
 		}
 	}
-	for _, e := range expertFields {
-		if e.Abbrev == name {
-			return ref{name: name, t: vNone, src: srcExpert}, true
-		}
-	}
-	if strings.HasPrefix(name, expertPrefix) && len(name) > len(expertPrefix) {
+	if _, ok := dissect.LookupExpert(name); ok {
 		return ref{name: name, t: vNone, src: srcExpert}, true
 	}
 	return ref{}, false

@@ -59,6 +59,7 @@ func TestEval(t *testing.T) {
 	sub := packet(t, hexSubscribe, dissect.V311)
 	v6 := packet(t, hexPublish, dissect.V311)
 	v6.Src, v6.Dst = netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[::1]:1883")
+	guessed := packet(t, hexPublish, dissect.VersionUnknown) // no CONNECT: version guessed
 	pasted := packet(t, hexPublish, dissect.V311)
 	pasted.Frame = 0
 	tests := []struct {
@@ -217,7 +218,9 @@ func TestEval(t *testing.T) {
 		{"mqtt.msgtype == 3 && mqtt.qos > 0 && mqtt.topic matches \"^sensors/\"", pub, true},
 		// expert ids
 		{"mqtt.unknown_version", pub, false},
-		{"mqtt.expert.nothing_like_this", pub, false},
+		{"mqtt.unknown_version", guessed, true},
+		{"!mqtt.unknown_version", guessed, false},
+		{"mqtt.expert.connect_reserved_flag", pub, false},
 	}
 	for _, tt := range tests {
 		f, err := Compile(tt.expr)
@@ -236,14 +239,14 @@ func TestExpertID(t *testing.T) {
 	p := packet(t, hexPublish, dissect.V311)
 	// A hand-built packet: its findings are read from the tree.
 	fields := p.MQTT.Fields
-	fields[0].Expert = []*dissect.Expert{{ID: "mqtt.expert.test_only", Severity: dissect.SevNote, Message: "x"}}
+	fields[0].Expert = []*dissect.Expert{{ID: "mqtt.expert.connect_reserved_flag", Severity: dissect.SevNote, Message: "x"}}
 	p.MQTT = &dissect.Packet{Raw: p.MQTT.Raw, Fields: fields}
 	for expr, want := range map[string]bool{
-		"mqtt.expert.test_only":                  true,
-		"!mqtt.expert.test_only":                 false,
-		"mqtt.expert.other":                      false,
-		"mqtt.unknown_version":                   false,
-		"mqtt.expert.test_only && mqtt.qos == 1": true,
+		"mqtt.expert.connect_reserved_flag":                  true,
+		"!mqtt.expert.connect_reserved_flag":                 false,
+		"mqtt.expert.bytes_left_over":                        false,
+		"mqtt.unknown_version":                               false,
+		"mqtt.expert.connect_reserved_flag && mqtt.qos == 1": true,
 	} {
 		f, err := Compile(expr)
 		if err != nil {

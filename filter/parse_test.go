@@ -19,7 +19,7 @@ func TestParseValid(t *testing.T) {
 		"mqtt.topic matches r\"^a\\d+$\"", "mqtt.msg[0:2] == 7b:22", "mqtt.msg[-2:] == 7b22",
 		"mqtt.msg[1-3] == 00:01:02", "mqtt[0] == 0x30", "len(mqtt.topic) > 3", "count(mqtt.topic) >= 2",
 		"ip.addr == 127.0.0.1 and tcp.port == 1883", "ipv6.addr == ::1", "frame.time_relative <= 0.5",
-		"mqtt.expert.anything", "mqtt.topic eq \"a\" and mqtt.qos ne 1 or mqtt.qos ge 1",
+		"mqtt.expert.bytes_left_over", "mqtt.topic eq \"a\" and mqtt.qos ne 1 or mqtt.qos ge 1",
 		"mqtt.conflag.cleansess == True", "mqtt.topic == \"\\x41\\101\\u00e9\\n\"",
 	} {
 		if _, err := Compile(e); err != nil {
@@ -84,6 +84,7 @@ var badExpressions = []string{
 	"'ab' == mqtt.qos",
 	"== 1",
 	"and mqtt.qos",
+	"mqtt.expert.no_such_finding",
 }
 
 func TestParseErrorsExact(t *testing.T) {
