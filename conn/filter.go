@@ -111,47 +111,6 @@ func ParseTypes(list []string) (map[uint8]bool, error) {
 	return m, nil
 }
 
-// ValidFilter checks an MQTT topic filter given on the command line.
-func ValidFilter(f string) bool {
-	if f == "" {
-		return false
-	}
-	levels := strings.Split(f, "/")
-	for i, l := range levels {
-		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
-			return false
-		}
-		if strings.Contains(l, "+") && l != "+" {
-			return false
-		}
-	}
-	return true
-}
-
-// TopicMatches applies MQTT wildcard semantics (4.7): '+' one level, '#'
-// this level and all below; topics starting with '$' are not matched by a
-// filter starting with a wildcard.
-func TopicMatches(filter, topic string) bool {
-	if strings.HasPrefix(topic, "$") && (strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#")) {
-		return false
-	}
-	for {
-		fl, frest, fmore := strings.Cut(filter, "/")
-		if fl == "#" {
-			return true
-		}
-		tl, trest, tmore := strings.Cut(topic, "/")
-		if fl != "+" && fl != tl {
-			return false
-		}
-		if !fmore || !tmore {
-			// "a/#" also matches "a" itself.
-			return fmore == tmore || (fmore && frest == "#")
-		}
-		filter, topic = frest, trest
-	}
-}
-
 // Match implements Filter. The client test uses the client id of the
 // connection's CONNECT (both directions are shown).
 func (f *Basic) Match(p *dissect.Packet, _ *render.Meta, c *Conn) bool {
@@ -166,10 +125,10 @@ func (f *Basic) Match(p *dissect.Packet, _ *render.Meta, c *Conn) bool {
 	}
 	switch p.Type {
 	case dissect.TypePublish:
-		return TopicMatches(f.Topic, p.Topic)
+		return dissect.TopicMatches(f.Topic, p.Topic)
 	case dissect.TypeSubscribe, dissect.TypeUnsubscribe:
 		for _, s := range p.Filters {
-			if s == f.Topic || TopicMatches(f.Topic, s) {
+			if s == f.Topic || dissect.TopicMatches(f.Topic, s) {
 				return true
 			}
 		}

@@ -264,7 +264,7 @@ func (s *Stats) Report(frames int, analyzer map[string]int) *render.StatsReport 
 					break
 				}
 				for _, f := range fs {
-					if TopicMatches(f, t.Topic) {
+					if dissect.TopicMatches(f, t.Topic) {
 						t.subs[client] = true
 						break
 					}

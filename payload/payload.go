@@ -48,7 +48,7 @@ func ParseRule(s string) (Rule, error) {
 		return Rule{}, fmt.Errorf("%q: want TOPIC_FILTER=DECODER", s)
 	}
 	r := Rule{Filter: s[:i], Decoder: strings.ToLower(strings.TrimSpace(s[i+1:]))}
-	if !ValidFilter(r.Filter) {
+	if !dissect.ValidTopicFilter(r.Filter) {
 		return Rule{}, fmt.Errorf("%q: %q is not a valid MQTT topic filter", s, r.Filter)
 	}
 	for _, n := range Names {
@@ -165,7 +165,7 @@ func (d *Decoder) DecodePayload(pl *dissect.Payload) {
 // decoder was chosen, so failing to decode is a finding.
 func (d *Decoder) choose(pl *dissect.Payload) (string, bool) {
 	for _, r := range d.set.o.Rules {
-		if MatchTopic(r.Filter, pl.Topic) {
+		if dissect.TopicMatches(r.Filter, pl.Topic) {
 			return r.Decoder, true
 		}
 	}

@@ -2,7 +2,6 @@ package payload
 
 import (
 	"errors"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/mqttdump/mqttdump/dissect"
@@ -73,44 +72,4 @@ func appendCutUTF8(dst, s []byte, n int) []byte {
 		cut--
 	}
 	return append(dst, s[:cut]...)
-}
-
-// ValidFilter reports whether f is an MQTT topic filter (4.7.1).
-func ValidFilter(f string) bool {
-	if f == "" {
-		return false
-	}
-	levels := strings.Split(f, "/")
-	for i, l := range levels {
-		if strings.Contains(l, "#") && (l != "#" || i != len(levels)-1) {
-			return false
-		}
-		if strings.Contains(l, "+") && l != "+" {
-			return false
-		}
-	}
-	return true
-}
-
-// MatchTopic reports whether topic matches filter; like a broker, a
-// wildcard first level does not match a topic starting with '$'.
-func MatchTopic(filter, topic string) bool {
-	if strings.HasPrefix(topic, "$") && (strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#")) {
-		return false
-	}
-	for {
-		fl, frest, fmore := strings.Cut(filter, "/")
-		if fl == "#" {
-			return true
-		}
-		tl, trest, tmore := strings.Cut(topic, "/")
-		if fl != "+" && fl != tl {
-			return false
-		}
-		if !fmore || !tmore {
-			// "a/#" also matches "a"
-			return fmore == tmore || (!tmore && frest == "#")
-		}
-		filter, topic = frest, trest
-	}
 }

@@ -168,7 +168,7 @@ func (o *captureOpts) run(ctx context.Context, fs *pflag.FlagSet, sys stdio) err
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	if o.topic != "" && !conn.ValidFilter(o.topic) {
+	if o.topic != "" && !dissect.ValidTopicFilter(o.topic) {
 		return usagef("--topic %q: not a valid MQTT topic filter", o.topic)
 	}
 	switch {
