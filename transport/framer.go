@@ -136,6 +136,12 @@ func (f *Framer) tooBig() string {
 func (f *Framer) direct(b []byte) []byte {
 	h := dissect.FrameHead(b)
 	switch {
+	case h.Status == dissect.FrameComplete && h.Total > f.cfg.MaxPacket:
+		// Skipped even when it came whole: the limit is the packet's size.
+		f.take(h.Total, &f.spans)
+		f.oversize(b[:h.HeaderLen], h.Total, f.tooBig())
+		f.pass(h.Total)
+		return b[h.Total:]
 	case h.Status == dissect.FrameComplete:
 		f.take(h.Total, &f.spans)
 		f.emit(b[:h.Total], false, h.Total)
@@ -437,8 +443,15 @@ func (f *Framer) oversize(hdr []byte, total int, why string) {
 	if len(hdr) > 0 {
 		typ = hdr[0] >> 4
 	}
+	if total == 0 {
+		total = dissect.FrameHead(hdr).Total // 0 while the length is not complete
+	}
+	size := fmt.Sprintf("of %d bytes", total)
+	if total == 0 {
+		size = "of unknown size (its length was cut)"
+	}
 	f.ev = Event{Kind: KindNote, Dir: f.cfg.Dir, Data: hdr, Declared: total, Oversize: true, Spans: f.spans,
-		Message: fmt.Sprintf("%s packet of %d bytes skipped: %s", dissect.TypeName(typ), total, why)}
+		Message: fmt.Sprintf("%s packet %s skipped: %s", dissect.TypeName(typ), size, why)}
 	if len(f.spans) == 0 {
 		f.ev.Spans = append(f.spans, f.here())
 	}

@@ -370,3 +370,22 @@ func FuzzDetect(f *testing.F) {
 		}
 	})
 }
+
+// TestFramerMaxPacketWhole: a packet over MaxPacket is skipped even when it
+// arrives whole in one chunk, and its real size is said.
+func TestFramerMaxPacketWhole(t *testing.T) {
+	var r rec
+	f := NewFramer(FramerConfig{Sink: r.sink, MaxPacket: 20})
+	big := publish("t", 40)
+	in := slices.Concat(big, pingreq)
+	var sp [1]Span
+	f.Write(in, ExactAt(0, len(in), &sp))
+	f.Finish()
+	if got := r.packets(); len(got) != 1 || !bytes.Equal(got[0], pingreq) {
+		t.Errorf("packets %x, want only the PINGREQ", got)
+	}
+	want := fmt.Sprintf("Publish Message packet of %d bytes skipped: larger than the 20-byte packet limit", len(big))
+	if n := r.notes(); len(n) != 1 || n[0] != want {
+		t.Errorf("notes %q, want %q", n, want)
+	}
+}
