@@ -65,16 +65,7 @@ func fieldUint(p *dissect.Packet, abbrev string) (uint64, bool) {
 	if n == nil {
 		return 0, false
 	}
-	switch v := n.Value.(type) {
-	case uint64:
-		return v, true
-	case bool:
-		if v {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
+	return n.Uint()
 }
 
 // fieldNode is p.Find, for symmetry.
