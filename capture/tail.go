@@ -35,35 +35,58 @@ type dirState struct {
 
 // tail is one direction's last delivered bytes.
 type tail struct {
-	f   *direction
-	seq uint32 // sequence number of buf[0]
-	buf []byte
-	use int
+	f          *direction
+	seq        uint32 // sequence number of buf[0]
+	buf        []byte
+	prev, next *tail // recency list, most recent first
 }
 
+// tails keeps the tails of the tailDirs most recently active directions.
+// A list ordered by use finds the one to reuse in constant time: with more
+// active directions than tailDirs (common), a miss happens on most
+// segments, and scanning for the oldest cost a quarter of the run.
 type tails struct {
 	byDir map[*direction]*tail
-	use   int
+	head  tail // sentinel: head.next is the most recent, head.prev the oldest
+}
+
+// unlink takes tl out of the recency list.
+func (t *tails) unlink(tl *tail) {
+	tl.prev.next, tl.next.prev = tl.next, tl.prev
+	tl.prev, tl.next = nil, nil
+}
+
+// toFront makes tl the most recently used.
+func (t *tails) toFront(tl *tail) {
+	if tl.prev != nil {
+		t.unlink(tl)
+	}
+	tl.prev, tl.next = &t.head, t.head.next
+	t.head.next.prev = tl
+	t.head.next = tl
+}
+
+// drop forgets f's tail.
+func (t *tails) drop(f *direction) {
+	if tl := t.byDir[f]; tl != nil {
+		t.unlink(tl)
+		delete(t.byDir, f)
+	}
 }
 
 // keepTail records bytes delivered in order to f, starting at seq.
 func (e *engine) keepTail(f *direction, seq uint32, b []byte) {
 	t := &e.tails
 	if t.byDir == nil {
-		t.byDir = map[*direction]*tail{}
+		t.byDir = make(map[*direction]*tail, tailDirs)
+		t.head.prev, t.head.next = &t.head, &t.head
 	}
-	t.use++
 	tl := t.byDir[f]
 	if tl == nil {
 		if len(t.byDir) >= tailDirs {
-			var old *tail
-			for _, c := range t.byDir {
-				if old == nil || c.use < old.use {
-					old = c
-				}
-			}
-			delete(t.byDir, old.f)
-			tl = old
+			tl = t.head.prev
+			t.unlink(tl)
+			delete(t.byDir, tl.f)
 			tl.buf = tl.buf[:0]
 		} else {
 			tl = &tail{buf: make([]byte, 0, 2*tailKeep)}
@@ -71,7 +94,7 @@ func (e *engine) keepTail(f *direction, seq uint32, b []byte) {
 		tl.f, tl.seq = f, seq
 		t.byDir[f] = tl
 	}
-	tl.use = t.use
+	t.toFront(tl)
 	if tl.seq+uint32(len(tl.buf)) != seq || len(b) >= tailKeep {
 		tl.buf = tl.buf[:0]
 		tl.seq = seq
@@ -92,8 +115,8 @@ func (e *engine) keepTail(f *direction, seq uint32, b []byte) {
 
 // forgetTails drops the kept bytes of a closed stream.
 func (e *engine) forgetTails(s *stream) {
-	delete(e.tails.byDir, &s.dirs[0])
-	delete(e.tails.byDir, &s.dirs[1])
+	e.tails.drop(&s.dirs[0])
+	e.tails.drop(&s.dirs[1])
 }
 
 // checkSegment notes what reassembly will silently drop of this segment.
