@@ -1,128 +1,152 @@
 #!/usr/bin/env bash
-# Speed and memory benchmark (issue #3): mqttdump against tshark on a
-# synthetic capture from bench/gencap.
+# Speed and memory targets of issue #12, measured side by side in one run on
+# the machine at hand, each as the median of PAIRS paired runs (mqttdump and
+# its yardstick one after the other, so a slow moment of the machine hits
+# both):
 #
-#   bench/run.sh [SIZE] [--full] [--tshark-size SIZE] [--tshark-timeout SECONDS]
+#   bench/run.sh [--size 100MB] [--pairs 3] [--mem 1GB] [--mem-big 10GB] [--no-tshark]
 #
-# SIZE (default 200MB) is the capture mqttdump is timed on. tshark is timed on
-# a smaller capture (default 50MB, at most SIZE) because it is slow and its
-# throughput is linear in the file size; both tools are timed on that file
-# too, so the ratios compare like with like. Peak RSS of mqttdump is shown at
-# two sizes (the tshark size and SIZE; 100MB and 1GB with --full) to show memory stays
-# flat. Needs /usr/bin/time (Debian package "time"); tshark is optional.
+# Captures come from bench/gencap: "mixed" (thousands of connections,
+# payloads from bytes to 64 KB, segments split and bundled) and "telemetry"
+# (small messages, about 1.2 MQTT packets per data frame). The yardsticks are
+# tshark (-Y mqtt, -V, -T json) and bench/bare (gopacket's bare reassembly of
+# the same file). Peak memory is the peak RSS of the real process
+# (/usr/bin/time -v) on a --mem capture file and on a --mem-big capture piped
+# from gencap into `mqttdump -r -` (no disk needed); --mem-big 0 skips it.
+# Needs /usr/bin/time (Debian package "time"); tshark for the ratios.
 set -euo pipefail
 
-size=200MB
-full=0
-tshark_size=50MB
-tshark_timeout=600
+size=100MB pairs=3 mem=1GB membig=10GB use_tshark=1
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--full) full=1 ;;
-	--tshark-size) tshark_size=$2; shift ;;
-	--tshark-timeout) tshark_timeout=$2; shift ;;
-	-h | --help) sed -n '2,13p' "$0"; exit 0 ;;
-	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
-	*) size=$1 ;;
+	--size) size=$2; shift ;;
+	--pairs) pairs=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--mem-big) membig=$2; shift ;;
+	--no-tshark) use_tshark=0 ;;
+	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/time ]; then
-	echo "run.sh: /usr/bin/time is missing (apt-get install time)" >&2
+[ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+if [ "$use_tshark" = 1 ] && ! command -v tshark >/dev/null; then
+	echo "run.sh: tshark is not installed (or give --no-tshark)" >&2
 	exit 2
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mqttdump-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# bytes SIZE: the byte count of 200MB, 1GB, ... (powers of 1024, as gencap)
-bytes() {
-	local s=${1^^}
-	case "$s" in
-	*GB) echo $((${s%GB} << 30)) ;;
-	*MB) echo $((${s%MB} << 20)) ;;
-	*KB) echo $((${s%KB} << 10)) ;;
-	*) echo "$s" ;;
-	esac
-}
-if [ "$(bytes "$tshark_size")" -gt "$(bytes "$size")" ]; then
-	tshark_size=$size
-fi
-mem_small=$tshark_size mem_big=$size
-if [ "$full" = 1 ]; then
-	mem_small=100MB mem_big=1GB
-fi
-
-echo "building mqttdump and gencap"
+echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "go: $(go version | cut -d' ' -f3)  tshark: $([ "$use_tshark" = 1 ] && tshark --version 2>/dev/null | head -n 1 | sed 's/^TShark (Wireshark) //' || echo none)"
+echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo ?)$(git diff --quiet 2>/dev/null || echo ' (modified)')  date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
 CGO_ENABLED=0 go build -o "$tmp/mqttdump" ./cmd/mqttdump
 CGO_ENABLED=0 go build -o "$tmp/gencap" ./bench/gencap
+CGO_ENABLED=0 go build -o "$tmp/bare" ./bench/bare
+md=$tmp/mqttdump
 
-# capture SIZE: path of the capture of that size, generated once.
-capture() {
-	local f="$tmp/cap-$1.pcap"
-	if [ ! -f "$f" ]; then
-		"$tmp/gencap" -o "$f" -size "$1" -seed 1 >&2
-	fi
+gen() { # gen NAME SIZE [gencap flags]: a capture file, made once
+	local f="$tmp/$1-$2.pcap"
+	[ -f "$f" ] || "$tmp/gencap" -o "$f" -size "$2" -seed 1 "${@:3}" 2>"$tmp/gencap.log"
 	echo "$f"
 }
+mixed=$(gen mixed "$size")
+tele=$(gen telemetry "$size" -telemetry)
+echo "captures: mixed $(stat -c %s "$mixed") bytes, telemetry $(stat -c %s "$tele") bytes (bench/gencap -seed 1)"
 
-# measure NAME CMD...: runs CMD with stdout to /dev/null; sets wall (seconds,
-# or "timeout"), rss (KB) and prints one line.
-measure() {
-	local name=$1 rc=0
-	shift
-	/usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/stderr" || rc=$?
-	# The last line; a failing command adds "Command exited with ..." above.
-	read -r wall rss < <(tail -n 1 "$tmp/time") || { wall=?; rss=?; }
-	if [ "$rc" = 124 ]; then
-		wall=timeout
-	elif [ "$rc" != 0 ]; then
-		echo "  $name: exit status $rc: $(tail -n 3 "$tmp/stderr" | tr '\n' ' ')" >&2
-	fi
-	printf '  %-44s %10s s  %8s MB peak RSS\n' "$name" "$wall" "$([ "$rss" = ? ] && echo ? || echo $((rss / 1024)))"
+# run CMD...: wall seconds of CMD (stdout and stderr discarded) in $t and
+# peak RSS KB in $rss.
+run() {
+	/usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/stderr" || {
+		echo "run.sh: failed: $* ($(tail -n 2 "$tmp/stderr" | tr '\n' ' '))" >&2
+		exit 1
+	}
+	read -r t rss < <(tail -n 1 "$tmp/time")
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.1fx", a / b; else print "n/a" }'; }
-mbps() { awk -v n="$1" -v t="$2" 'BEGIN { if (t+0 > 0) printf "%.0f MB/s", n / 1048576 / t; else print "n/a" }'; }
+# pair NAME: runs "A" and "B" commands (arrays A and B) $pairs times each,
+# alternating, and prints both median times and the median of the per-pair
+# ratios B/A in $ratio.
+pair() {
+	local name=$1 i ratios=() ta=() tb=()
+	for ((i = 0; i < pairs; i++)); do
+		run "${A[@]}"; ta+=("$t")
+		run "${B[@]}"; tb+=("$t")
+		ratios+=("$(awk -v a="${ta[i]}" -v b="$t" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')")
+	done
+	median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+	ratio=$(median "${ratios[@]}")
+	printf '  %-46s %7.2f s  %-24s %7.2f s  ratio %6.2f\n' "$name" "$(median "${ta[@]}")" "$3" "$(median "${tb[@]}")" "$ratio"
+}
 
-big=$(capture "$size")
+declare -a results
+# target TEXT RATIO OP LIMIT: records whether RATIO OP LIMIT holds.
+target() {
+	local ok
+	ok=$(awk -v r="$2" -v l="$4" -v op="$3" 'BEGIN { print ((op == ">=" ? r >= l : r <= l) ? "met" : "NOT met") }')
+	results+=("$(printf '%-62s %8s (want %s %s)  %s' "$1" "$2" "$3" "$4" "$ok")")
+}
+
 echo
-echo "mqttdump on $size ($(stat -c %s "$big") bytes), $(nproc) CPUs"
-measure "mqttdump -r FILE" "$tmp/mqttdump" -r "$big"
-t_text=$wall
-measure "mqttdump -r FILE -T json" "$tmp/mqttdump" -r "$big" -T json
-t_json=$wall
-echo "  throughput: text $(mbps "$(stat -c %s "$big")" "$t_text"), json $(mbps "$(stat -c %s "$big")" "$t_json")"
-
-if command -v tshark >/dev/null; then
-	small=$(capture "$tshark_size")
-	n=$(stat -c %s "$small")
-	echo
-	echo "tshark vs mqttdump on $tshark_size ($n bytes; tshark limited to ${tshark_timeout}s; $(tshark --version 2>/dev/null | head -n 1))"
-	measure "mqttdump -r FILE" "$tmp/mqttdump" -r "$small"
-	m_text=$wall
-	measure "tshark -r FILE -Y mqtt" timeout "$tshark_timeout" tshark -r "$small" -Y mqtt
-	s_text=$wall
-	measure "mqttdump -r FILE -T json" "$tmp/mqttdump" -r "$small" -T json
-	m_json=$wall
-	measure "tshark -r FILE -Y mqtt -T json" timeout "$tshark_timeout" tshark -r "$small" -Y mqtt -T json
-	s_json=$wall
-	echo "  text: tshark/mqttdump = $(ratio "$s_text" "$m_text") (tshark $(mbps "$n" "$s_text"))"
-	echo "  json: tshark/mqttdump = $(ratio "$s_json" "$m_json") (tshark $(mbps "$n" "$s_json"))"
-	# Sanity: both tools must see the same MQTT packets.
-	n_m=$("$tmp/mqttdump" -r "$small" -T json 2>/dev/null | wc -l)
-	n_s=$(tshark -r "$small" -Y mqtt -T fields -e mqtt.msgtype 2>/dev/null | tr ',' '\n' | grep -c . || true)
-	echo "  MQTT packets seen: mqttdump $n_m, tshark $n_s"
-	echo "  (tshark's time grows linearly with size: on $size expect about $(awk -v t="$s_text" -v a="$(stat -c %s "$big")" -v b="$n" 'BEGIN { if (t+0 > 0) printf "%.0f", t * a / b; else print "?" }') s for text)"
-else
-	echo
-	echo "tshark not installed: comparison skipped"
+echo "speed (median of $pairs pairs; ratio = right / left)"
+if [ "$use_tshark" = 1 ]; then
+	A=("$md" -r "$mixed") B=(tshark -r "$mixed" -Y mqtt)
+	pair "mqttdump -r mixed" x "tshark -Y mqtt"; target "summary vs tshark -Y mqtt, mixed" "$ratio" ">=" 20
+	A=("$md" -r "$tele") B=(tshark -r "$tele" -Y mqtt)
+	pair "mqttdump -r telemetry" x "tshark -Y mqtt"; target "summary vs tshark -Y mqtt, telemetry" "$ratio" ">=" 20
+	A=("$md" -r "$mixed" -V) B=(tshark -r "$mixed" -Y mqtt -V)
+	pair "mqttdump -r mixed -V" x "tshark -Y mqtt -V"; target "breakdown vs tshark -Y mqtt -V, mixed" "$ratio" ">=" 20
+	A=("$md" -r "$mixed" -T json) B=(tshark -r "$mixed" -Y mqtt -T json)
+	pair "mqttdump -r mixed -T json" x "tshark -Y mqtt -T json"; target "JSON vs tshark -Y mqtt -T json, mixed" "$ratio" ">=" 30
 fi
+A=("$md" -r "$mixed") B=("$md" -r "$mixed" -Y 'mqtt.msgtype == 3 && mqtt.qos >= 1')
+pair "mqttdump -r mixed" x "... -Y 'msgtype==3&&qos>=1'"; target "-Y filter / summary, mixed" "$ratio" "<=" 1.3
+A=("$md" -r "$mixed") B=("$md" stats -r "$mixed")
+pair "mqttdump -r mixed" x "mqttdump stats"; target "stats / summary, mixed" "$ratio" "<=" 1.3
+A=("$tmp/bare" "$mixed") B=("$md" -r "$mixed")
+pair "bench/bare (gopacket reassembly), mixed" x "mqttdump -r mixed"; target "summary / bare gopacket reassembly, mixed" "$ratio" "<=" 2
+A=("$tmp/bare" "$tele") B=("$md" -r "$tele")
+pair "bench/bare (gopacket reassembly), telemetry" x "mqttdump -r telemetry"; target "summary / bare gopacket reassembly, telemetry" "$ratio" "<=" 2
 
 echo
-echo "mqttdump peak memory at two sizes (should stay flat)"
-for s in "$mem_small" "$mem_big"; do
-	f=$(capture "$s")
-	measure "mqttdump -r FILE -T json ($s)" "$tmp/mqttdump" -r "$f" -T json
+echo "start-up (median of 21 runs of mqttdump -r on a 1-packet capture)"
+tiny=$(gen tiny 1KB)
+ts=()
+for ((i = 0; i < 21; i++)); do
+	s=$EPOCHREALTIME; "$md" -r "$tiny" >/dev/null 2>&1; e=$EPOCHREALTIME
+	ts+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", (e - s) * 1000 }')")
 done
+startup=$(printf '%s\n' "${ts[@]}" | sort -g | sed -n 11p)
+echo "  $startup ms"
+target "start-up, ms" "$startup" "<=" 20
+
+echo
+echo "peak memory (peak RSS of the process, /usr/bin/time)"
+maxrss=0
+memrun() { # memrun LABEL CMD...
+	run "$@"
+	printf '  %-46s %7.2f s  %6d MiB\n' "$label" "$t" $((rss / 1024))
+	[ "$rss" -gt "$maxrss" ] && maxrss=$rss
+	return 0
+}
+f=$(gen mixed "$mem")
+for v in "" "-V" "-x" "-T json" "stats"; do
+	label="$mem file: mqttdump ${v:-(summary)}"
+	if [ "$v" = stats ]; then memrun "$md" stats -r "$f"; else memrun "$md" -r "$f" $v; fi
+done
+rm -f "$f"
+if [ "$membig" != 0 ]; then
+	for v in "" "-T json"; do
+		label="$membig piped: mqttdump -r - ${v:-(summary)}"
+		memrun "$md" -r <("$tmp/gencap" -o - -size "$membig" -seed 2 2>/dev/null) $v
+	done
+fi
+target "peak RSS, MiB (every run above)" "$((maxrss / 1024))" "<=" 64
+
+echo
+echo "targets"
+printf '  %s\n' "${results[@]}"
+echo "  live 300,000 msg/s on loopback: not measured by this script (no load generator yet)"

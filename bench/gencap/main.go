@@ -32,17 +32,18 @@ func run(args []string) error {
 	conc := fs.Int("conns", 300, "connections open at once")
 	format := fs.String("format", "pcap", "pcap or pcapng")
 	splitVarint := fs.Bool("split-varint", false, "also end segments inside a remaining length (tshark mis-frames these)")
+	telemetry := fs.Bool("telemetry", false, "small telemetry messages only (about 1.2 MQTT packets per frame)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" || fs.NArg() != 0 {
-		return errors.New("usage: gencap -o FILE [-size 500MB] [-seed 1] [-conns 300] [-format pcap|pcapng] [-split-varint]")
+		return errors.New("usage: gencap -o FILE [-size 500MB] [-seed 1] [-conns 300] [-format pcap|pcapng] [-split-varint] [-telemetry]")
 	}
 	n, err := parseSize(*size)
 	if err != nil {
 		return err
 	}
-	cfg := Config{Size: n, Seed: *seed, Concurrency: *conc, SplitVarint: *splitVarint}
+	cfg := Config{Size: n, Seed: *seed, Concurrency: *conc, SplitVarint: *splitVarint, Telemetry: *telemetry}
 	switch *format {
 	case "pcap":
 	case "pcapng":
@@ -50,9 +51,12 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("unknown format %q", *format)
 	}
-	f, err := os.Create(*out)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", *out, err)
+	f := os.Stdout // "-o -": piped into mqttdump -r -, for captures larger than the disk wants
+	if *out != "-" {
+		var err error
+		if f, err = os.Create(*out); err != nil {
+			return fmt.Errorf("create %s: %w", *out, err)
+		}
 	}
 	st, err := Generate(f, cfg)
 	if cerr := f.Close(); err == nil && cerr != nil {

@@ -18,6 +18,10 @@ type Config struct {
 	Format      pcapgen.Format
 	// SplitVarint lets segments end inside a multi-byte remaining length.
 	SplitVarint bool
+	// Telemetry makes small sensor messages only (a few to 100 bytes,
+	// about 1.2 MQTT packets per frame), the other capture the speed
+	// targets name.
+	Telemetry bool
 }
 
 // Stats describes what was generated.
@@ -175,6 +179,9 @@ func (g *generator) step(i int) {
 	// publishes and send the ones going the same way together.
 	n := 1
 	bundle := g.rng.IntN(5) == 0
+	if g.cfg.Telemetry {
+		bundle = g.rng.IntN(12) == 0
+	}
 	for bundle && len(c.queue) < 6 && c.phase == phasePublish && c.left > 0 {
 		g.refill(c)
 	}
@@ -346,6 +353,11 @@ func (c *conn) pid() uint16 {
 // payload picks a size, most small, a few up to 64 KB, and slices the text.
 func (g *generator) payload() []byte {
 	var n int
+	if g.cfg.Telemetry {
+		n = 4 + g.rng.IntN(96)
+		off := g.rng.IntN(len(g.text) - n)
+		return g.text[off : off+n]
+	}
 	switch r := g.rng.IntN(100); {
 	case r < 70:
 		n = 1 + g.rng.IntN(64)
