@@ -98,6 +98,48 @@ var (
 	eiAliasEvicted   = ei("mqtt.expert.alias_evicted", SevNote, "protocol", "Topic alias forgotten: the alias tables are full")
 )
 
+// The findings of the payload decoders (package payload passes them to
+// Payload.Finding). Like the payload fields, they are named after the
+// protocol they are about: <proto>.expert.<name>, as mqtt.expert.<name>.
+var (
+	EIJSONMalformed   = ei("json.expert.malformed", SevMalformed, "malformed", "Payload does not parse as JSON")
+	EIJSONValuesCut   = ei("json.expert.values_cut", SevNote, "undecoded", "JSON values beyond the node budget not shown as fields")
+	EITextMalformed   = ei("mqtt.expert.payload_not_text", SevMalformed, "malformed", "Payload decoded as text is not UTF-8")
+	EIProtobufBad     = ei("protobuf.expert.malformed", SevMalformed, "malformed", "Payload does not parse as a protobuf message")
+	EIGzipMalformed   = ei("gzip.expert.malformed", SevMalformed, "malformed", "Payload does not unpack as gzip")
+	EIGzipChecksum    = ei("gzip.expert.checksum", SevMalformed, "malformed", "gzip CRC-32 or size does not match the unpacked data")
+	EIGzipTrailing    = ei("gzip.expert.trailing_bytes", SevProtocol, "undecoded", "Bytes after the gzip data")
+	EIGzipCapped      = ei("gzip.expert.decompressed_cut", SevNote, "undecoded", "gzip data unpacks to more than --max-decompressed")
+	EIZlibMalformed   = ei("zlib.expert.malformed", SevMalformed, "malformed", "Payload does not unpack as zlib")
+	EIZlibChecksum    = ei("zlib.expert.checksum", SevMalformed, "malformed", "zlib Adler-32 does not match the unpacked data")
+	EIZlibTrailing    = ei("zlib.expert.trailing_bytes", SevProtocol, "undecoded", "Bytes after the zlib data")
+	EIZlibCapped      = ei("zlib.expert.decompressed_cut", SevNote, "undecoded", "zlib data unpacks to more than --max-decompressed")
+	EISpMalformed     = ei("sparkplug.expert.malformed", SevMalformed, "malformed", "Sparkplug B payload does not parse")
+	EISpTopic         = ei("sparkplug.expert.topic_namespace", SevProtocol, "protocol", "spBv1.0/ topic outside the Sparkplug namespace")
+	EISpWireType      = ei("sparkplug.expert.wire_type", SevProtocol, "protocol", "Field wire type differs from the Sparkplug schema")
+	EISpSubMessage    = ei("sparkplug.expert.bad_submessage", SevMalformed, "malformed", "Nested Sparkplug message does not parse")
+	EISpDatatype      = ei("sparkplug.expert.unknown_datatype", SevProtocol, "protocol", "Unknown Sparkplug datatype")
+	EISpSeqRange      = ei("sparkplug.expert.seq_range", SevProtocol, "protocol", "Sparkplug seq above 255")
+	EISpSeqMissing    = ei("sparkplug.expert.seq_missing", SevProtocol, "protocol", "Sparkplug message without a seq")
+	EISpSeqGap        = ei("sparkplug.expert.seq_gap", SevProtocol, "sequence", "Sparkplug seq does not follow the previous one")
+	EISpNoBdSeq       = ei("sparkplug.expert.bdseq_missing", SevProtocol, "protocol", "NBIRTH without a bdSeq metric")
+	EISpBdSeqMismatch = ei("sparkplug.expert.bdseq_mismatch", SevProtocol, "sequence", "bdSeq of NBIRTH and NDEATH do not match")
+	EISpUnknownAlias  = ei("sparkplug.expert.unknown_alias", SevProtocol, "protocol", "Metric alias not in the NBIRTH or DBIRTH")
+	EISpAliasNoBirth  = ei("sparkplug.expert.alias_without_birth", SevNote, "sequence", "Metric alias with no NBIRTH seen")
+)
+
+// PayloadExperts lists the kinds of finding payload decoders make.
+func PayloadExperts() []*ExpertInfo { return slices.Clone(payloadExperts) }
+
+var payloadExperts = []*ExpertInfo{
+	EIJSONMalformed, EIJSONValuesCut, EITextMalformed, EIProtobufBad,
+	EIGzipMalformed, EIGzipChecksum, EIGzipTrailing, EIGzipCapped,
+	EIZlibMalformed, EIZlibChecksum, EIZlibTrailing, EIZlibCapped,
+	EISpMalformed, EISpTopic, EISpWireType, EISpSubMessage, EISpDatatype,
+	EISpSeqRange, EISpSeqMissing, EISpSeqGap, EISpNoBdSeq, EISpBdSeqMismatch,
+	EISpUnknownAlias, EISpAliasNoBirth,
+}
+
 // experts is the registry, sorted by id.
 var experts = func() []*ExpertInfo {
 	all := []*ExpertInfo{
@@ -113,6 +155,7 @@ var experts = func() []*ExpertInfo {
 		eiNoTopicFilter, eiEmptyFilter, eiWildcardPlace, eiSubackCode, eiNoReturnCode,
 		eiTreeCut, eiFindingsCapped, eiAliasEvicted,
 	}
+	all = append(all, payloadExperts...)
 	slices.SortFunc(all, func(a, b *ExpertInfo) int { return strings.Compare(a.ID, b.ID) })
 	return all
 }()

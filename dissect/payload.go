@@ -46,11 +46,12 @@ func (pl *Payload) Add(parent *Node, n Node) *Node {
 	return nn
 }
 
-// Finding records a finding on n (nil: the payload node) over the given
-// bytes (of n's data source). In FactsOnly mode only the packet's list
-// gets it, so findings are the same in both modes.
-func (pl *Payload) Finding(n *Node, off, length int, sev Severity, msg, spec string) {
-	e := &Expert{Severity: sev, Message: msg, Spec: spec, Offset: off, Length: length}
+// Finding records a finding of kind info (one of PayloadExperts: its id
+// and severity) on n (nil: the payload node) over the given bytes (of n's
+// data source). In FactsOnly mode only the packet's list gets it, so
+// findings are the same in both modes.
+func (pl *Payload) Finding(n *Node, off, length int, info *ExpertInfo, msg, spec string) {
+	e := &Expert{ID: info.ID, Severity: info.Severity, Message: msg, Spec: spec, Offset: off, Length: length}
 	if n == nil {
 		n = pl.Node
 	}

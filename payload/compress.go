@@ -114,16 +114,16 @@ func (r *run) compressed(kind string, parent *dissect.Node, src *dissect.DataSou
 			ok = binary.BigEndian.Uint32(tr) == adler32.Checksum(out)
 		}
 		if !ok {
-			r.finding(c, base+end, tlen, dissect.SevMalformed, kind+" check value does not match the unpacked data", "")
+			r.finding(c, base+end, tlen, compExperts[kind].checksum, kind+" check value does not match the unpacked data", "")
 		}
 		end += tlen
 		if end < len(data) {
 			n := r.add(c, dissect.Node{Def: fCompRest, Offset: base + end, Length: len(data) - end, Value: data[end:], Source: src})
-			r.finding(n, base+end, len(data)-end, dissect.SevProtocol, fmt.Sprintf("%d bytes after the %s data", len(data)-end, kind), "")
+			r.finding(n, base+end, len(data)-end, compExperts[kind].trailing, fmt.Sprintf("%d bytes after the %s data", len(data)-end, kind), "")
 		}
 	}
 	if capped {
-		r.finding(c, base, len(data), dissect.SevNote, fmt.Sprintf("%s data unpacks to more than %d bytes (--max-decompressed): only the first %d are shown", kind, limit, limit), "")
+		r.finding(c, base, len(data), compExperts[kind].capped, fmt.Sprintf("%s data unpacks to more than %d bytes (--max-decompressed): only the first %d are shown", kind, limit, limit), "")
 	}
 	ds := src
 	var dn *dissect.Node
@@ -148,4 +148,10 @@ func (r *run) compressed(kind string, parent *dissect.Node, src *dissect.DataSou
 		dn.Show = fmt.Sprintf("%d bytes (a data source of its own: offsets below count from its start)", len(out))
 	}
 	return nil
+}
+
+// compExperts are the findings of each compression format.
+var compExperts = map[string]struct{ checksum, trailing, capped *dissect.ExpertInfo }{
+	Gzip: {dissect.EIGzipChecksum, dissect.EIGzipTrailing, dissect.EIGzipCapped},
+	Zlib: {dissect.EIZlibChecksum, dissect.EIZlibTrailing, dissect.EIZlibCapped},
 }

@@ -52,7 +52,7 @@ func (r *run) json(parent *dissect.Node, src *dissect.DataSource, data []byte, b
 		return fmt.Errorf("offset %d: %w", p.pos, err)
 	}
 	if p.capped {
-		r.finding(doc, base, len(data), dissect.SevNote, fmt.Sprintf("JSON has more than %d values: the rest is not shown as fields", r.o.MaxNodes), "")
+		r.finding(doc, base, len(data), dissect.EIJSONValuesCut, fmt.Sprintf("JSON has more than %d values: the rest is not shown as fields", r.o.MaxNodes), "")
 	}
 	return nil
 }

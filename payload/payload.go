@@ -228,8 +228,8 @@ func (r *run) add(parent *dissect.Node, n dissect.Node) *dissect.Node {
 // over reports whether the node budget is spent.
 func (r *run) over() bool { return r.nodes >= r.o.MaxNodes }
 
-func (r *run) finding(n *dissect.Node, off, length int, sev dissect.Severity, msg, spec string) {
-	r.pl.Finding(n, off, length, sev, msg, spec)
+func (r *run) finding(n *dissect.Node, off, length int, info *dissect.ExpertInfo, msg, spec string) {
+	r.pl.Finding(n, off, length, info, msg, spec)
 }
 
 // setLen closes a container node at end.
@@ -267,7 +267,7 @@ func (r *run) decode(name string, asked bool, parent *dissect.Node, src *dissect
 		err = r.compressed(name, parent, src, data, base, depth)
 	}
 	if err != nil && asked {
-		r.finding(parent, base, len(data), dissect.SevMalformed, fmt.Sprintf("payload does not decode as %s: %v", name, err), "")
+		r.finding(parent, base, len(data), failExpert[name], fmt.Sprintf("payload does not decode as %s: %v", name, err), "")
 		if len(r.preview) == 0 {
 			r.fallbackPreview(data)
 		}
@@ -281,7 +281,7 @@ func (r *run) decode(name string, asked bool, parent *dissect.Node, src *dissect
 func (r *run) sniff(parent *dissect.Node, src *dissect.DataSource, data []byte, base, depth int, utf8Only bool) {
 	if !utf8Only && depth == 0 && strings.HasPrefix(r.pl.Topic, "spBv1.0/") {
 		if err := r.sparkplug(parent, src, data, base); err != nil {
-			r.finding(parent, base, len(data), dissect.SevMalformed, "Sparkplug B payload: "+err.Error(), "")
+			r.finding(parent, base, len(data), dissect.EISpMalformed, "Sparkplug B payload: "+err.Error(), "")
 			if len(r.preview) == 0 {
 				r.fallbackPreview(data)
 			}
@@ -318,4 +318,10 @@ func ownsBytes(n *dissect.Node) bool {
 		}
 	}
 	return false
+}
+
+// failExpert is the finding of a decoder asked for that fails.
+var failExpert = map[string]*dissect.ExpertInfo{
+	JSON: dissect.EIJSONMalformed, Sparkplug: dissect.EISpMalformed, Protobuf: dissect.EIProtobufBad,
+	Text: dissect.EITextMalformed, Gzip: dissect.EIGzipMalformed, Zlib: dissect.EIZlibMalformed,
 }

@@ -71,7 +71,7 @@ func (r *run) sparkplug(parent *dissect.Node, src *dissect.DataSource, data []by
 	t, ok := parseSpTopic(r.pl.Topic)
 	if !ok {
 		if strings.HasPrefix(r.pl.Topic, "spBv1.0/") {
-			r.finding(parent, base, 0, dissect.SevProtocol, "topic does not follow the Sparkplug namespace spBv1.0/GROUP/MESSAGE_TYPE/EDGE[/DEVICE]", "tck-id-topic-structure")
+			r.finding(parent, base, 0, dissect.EISpTopic, "topic does not follow the Sparkplug namespace spBv1.0/GROUP/MESSAGE_TYPE/EDGE[/DEVICE]", "tck-id-topic-structure")
 		}
 		t = spTopic{}
 	} else {
@@ -133,7 +133,7 @@ func (sp *spDecoder) node(parent *dissect.Node, def *dissect.FieldDef, f pbField
 func (sp *spDecoder) unknown(parent *dissect.Node, f pbField, off int, want protowire.Type) {
 	n := sp.node(parent, fSpUnknown, f, off, nil, fmt.Sprintf("field %d (%s)", f.num, wireNames[f.typ]))
 	if want != 0 && want != f.typ {
-		sp.r.finding(n, sp.base+off+f.start, f.end-f.start, dissect.SevProtocol,
+		sp.r.finding(n, sp.base+off+f.start, f.end-f.start, dissect.EISpWireType,
 			fmt.Sprintf("field %d has wire type %s, the Sparkplug schema says %s", f.num, wireNames[f.typ], wireNames[want]), "")
 	}
 }
@@ -161,7 +161,7 @@ func (sp *spDecoder) sub(parent *dissect.Node, def *dissect.FieldDef, f pbField,
 	if f.typ != protowire.BytesType || !validMessage(f.val) && len(f.val) > 0 || sp.depth >= sp.r.o.MaxDepth {
 		sp.unknown(parent, f, off, protowire.BytesType)
 		if f.typ == protowire.BytesType && sp.depth < sp.r.o.MaxDepth {
-			sp.r.finding(parent, sp.base+off+f.start, f.end-f.start, dissect.SevMalformed, def.Name+" does not parse as a protobuf message", "")
+			sp.r.finding(parent, sp.base+off+f.start, f.end-f.start, dissect.EISpSubMessage, def.Name+" does not parse as a protobuf message", "")
 		}
 		return nil
 	}
@@ -190,7 +190,7 @@ func (sp *spDecoder) payload(top *dissect.Node, b []byte) {
 			sp.seq, sp.seqOff = int64(f.v), f.start
 			sp.seqNode = sp.node(top, fSpSeq, f, 0, f.v, "")
 			if f.v > 255 {
-				sp.r.finding(sp.seqNode, sp.base+f.start, f.end-f.start, dissect.SevProtocol, fmt.Sprintf("seq %d is above 255", f.v), "tck-id-payloads-sequence-num-incrementing")
+				sp.r.finding(sp.seqNode, sp.base+f.start, f.end-f.start, dissect.EISpSeqRange, fmt.Sprintf("seq %d is above 255", f.v), "tck-id-payloads-sequence-num-incrementing")
 			}
 		case f.num == 4 && f.typ == protowire.BytesType:
 			sp.node(top, fSpUUID, f, 0, sp.str(f.val), "")
@@ -262,7 +262,7 @@ func (sp *spDecoder) metric(n *dissect.Node, b []byte, off int) spMetric {
 		case f.num == 4 && f.typ == protowire.VarintType:
 			sp.node(n, fSpDatatype, f, off, f.v, "")
 			if _, ok := datatypeLabels[f.v]; !ok {
-				sp.r.finding(n, sp.base+off+f.start, f.end-f.start, dissect.SevProtocol, fmt.Sprintf("unknown datatype %d", f.v), "")
+				sp.r.finding(n, sp.base+off+f.start, f.end-f.start, dissect.EISpDatatype, fmt.Sprintf("unknown datatype %d", f.v), "")
 			}
 		case f.num == 5 && f.typ == protowire.VarintType:
 			sp.node(n, fSpHistorical, f, off, f.v != 0, "")

@@ -152,9 +152,9 @@ func (s *spState) observe(r *run, sp *spDecoder, t spTopic) {
 		e.born = true
 		switch {
 		case sp.bdSeq < 0:
-			r.finding(sp.top, sp.base, 0, dissect.SevProtocol, "NBIRTH without a bdSeq metric", "tck-id-topics-nbirth-bdseq-included")
+			r.finding(sp.top, sp.base, 0, dissect.EISpNoBdSeq, "NBIRTH without a bdSeq metric", "tck-id-topics-nbirth-bdseq-included")
 		case e.willBdSeq >= 0 && e.willBdSeq != sp.bdSeq:
-			r.finding(sp.top, sp.base, 0, dissect.SevProtocol,
+			r.finding(sp.top, sp.base, 0, dissect.EISpBdSeqMismatch,
 				fmt.Sprintf("NBIRTH bdSeq %d does not match the bdSeq %d of the NDEATH will in the CONNECT", sp.bdSeq, e.willBdSeq), "tck-id-topics-nbirth-bdseq-matching")
 		}
 		e.birthBdSeq = sp.bdSeq
@@ -162,7 +162,7 @@ func (s *spState) observe(r *run, sp *spDecoder, t spTopic) {
 		s.learn(e, sp.metrics)
 	case "NDEATH":
 		if sp.bdSeq >= 0 && e.birthBdSeq >= 0 && sp.bdSeq != e.birthBdSeq {
-			r.finding(sp.top, sp.base, 0, dissect.SevProtocol,
+			r.finding(sp.top, sp.base, 0, dissect.EISpBdSeqMismatch,
 				fmt.Sprintf("NDEATH bdSeq %d does not match the bdSeq %d of the NBIRTH", sp.bdSeq, e.birthBdSeq), "tck-id-payloads-ndeath-bdseq")
 		}
 	case "NDATA", "DDATA", "NCMD", "DCMD":
@@ -181,10 +181,10 @@ func (s *spState) resolve(r *run, sp *spDecoder, e *edgeState, t spTopic) {
 		a, ok := e.aliases[m.alias]
 		if !ok {
 			if e.born {
-				r.finding(m.node, sp.base+m.aliasOff, m.aliasEnd-m.aliasOff, dissect.SevProtocol,
+				r.finding(m.node, sp.base+m.aliasOff, m.aliasEnd-m.aliasOff, dissect.EISpUnknownAlias,
 					fmt.Sprintf("metric alias %d is not in the NBIRTH or DBIRTH of %s/%s", m.alias, t.group, t.edge), "")
 			} else {
-				r.finding(m.node, sp.base+m.aliasOff, m.aliasEnd-m.aliasOff, dissect.SevNote,
+				r.finding(m.node, sp.base+m.aliasOff, m.aliasEnd-m.aliasOff, dissect.EISpAliasNoBirth,
 					fmt.Sprintf("metric alias %d: no NBIRTH of %s/%s seen", m.alias, t.group, t.edge), "")
 			}
 			continue
@@ -217,7 +217,7 @@ func (s *spState) checkSeq(r *run, sp *spDecoder, t spTopic, k edgeKey) {
 		return
 	}
 	if sp.seq < 0 {
-		r.finding(sp.top, sp.base, 0, dissect.SevProtocol, t.msgType+" without a seq", "tck-id-payloads-sequence-num-always-included")
+		r.finding(sp.top, sp.base, 0, dissect.EISpSeqMissing, t.msgType+" without a seq", "tck-id-payloads-sequence-num-always-included")
 		return
 	}
 	sk := seqKey{r.d.conn, k}
@@ -225,7 +225,7 @@ func (s *spState) checkSeq(r *run, sp *spDecoder, t spTopic, k edgeKey) {
 	if ok && t.msgType != "NBIRTH" {
 		if want := prev + 1; uint64(want) != uint64(sp.seq) {
 			gap := (int(sp.seq) - int(want) + 256) % 256
-			r.finding(sp.seqNode, sp.base+sp.seqOff, 0, dissect.SevProtocol,
+			r.finding(sp.seqNode, sp.base+sp.seqOff, 0, dissect.EISpSeqGap,
 				fmt.Sprintf("seq %d after %d on %s/%s: expected %d (%d messages missing or out of order)", sp.seq, prev, t.group, t.edge, want, gap),
 				"tck-id-payloads-sequence-num-incrementing")
 		}
