@@ -356,8 +356,10 @@ type runner struct {
 	w       *capture.PcapWriter
 	shownN  int
 
+	wErr    error           // -w could not start its file
+	tainted map[dirKey]bool // --redact: a skipped CONNECT/AUTH may end in the next packet's first frame
+
 	payloads *payload.Set
-	poisoned poisoned // frames -w leaves out: their secrets could not be redacted
 }
 
 // event hands a capture event to the connection stage; -w forgets the
@@ -366,6 +368,11 @@ func (r *runner) event(ev *capture.Event) error {
 	if ev.Kind == capture.EventClose && r.w != nil {
 		r.w.Forget(ev.Stream)
 	}
+	if ev.Kind == capture.EventClose && r.tainted != nil {
+		delete(r.tainted, dirKey{ev.Stream, dissect.ToServer})
+		delete(r.tainted, dirKey{ev.Stream, dissect.ToClient})
+	}
+	r.skippedSecret(ev)
 	return r.stage.Event(ev)
 }
 

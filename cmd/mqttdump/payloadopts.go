@@ -10,6 +10,7 @@ import (
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/payload"
 	"github.com/mqttdump/mqttdump/redact"
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 // payloadOpts are the flags for looking inside payloads and for redaction,
@@ -79,74 +80,70 @@ func redactFrames(frames []capture.FrameRef, raw []byte, spans []redact.Span) bo
 
 // redact runs on every dissected packet (conn.Config.Inspect): --redact
 // hides the secrets in the packet and, for -w, in the frames that carried
-// them, before any filter decides whether the packet is shown.
+// them, before any filter decides whether the packet is shown. Frames whose
+// secrets cannot be overwritten (TLS, compressed WebSocket) are poisoned:
+// -w leaves them out even when a shown packet shares them.
 func (r *runner) redact(p *dissect.Packet, ev *capture.Event) {
 	spans := redact.Packet(p, r.opts.out.pay.level)
-	if r.wfile != nil && !redactFrames(ev.Frames, ev.Data, spans) {
-		r.poisoned.add(ev.Frames)
+	if r.wfile == nil || r.opts.out.pay.level == redact.Off || len(ev.Frames) == 0 {
+		return
 	}
+	w := r.writer(ev.Frames[0].LinkType)
+	if w == nil {
+		return
+	}
+	sd := dirKey{ev.Stream, ev.Dir}
+	if r.tainted[sd] {
+		// The skipped packet before this one may end in its first frame.
+		delete(r.tainted, sd)
+		if f := ev.Frames[0]; ev.Span == (transport.Span{}) || f.Seq < ev.Span.From {
+			w.Poison(f.Number)
+		}
+	}
+	if !redactFrames(ev.Frames, ev.Data, spans) {
+		for _, f := range ev.Frames {
+			w.Poison(f.Number)
+		}
+	}
+	w.Seen(ev.Stream, ev.Dir, ev.Frames)
+}
+
+// dirKey names one direction of a connection.
+type dirKey struct {
+	stream int
+	dir    dissect.Direction
+}
+
+// skippedSecret handles a packet the framer skipped unread (over
+// --max-packet or the buffer budget) under --redact: a CONNECT or AUTH
+// may hold secrets nobody overwrote, so its frames stay out of -w (the
+// first here, the one it ends in when the next packet arrives).
+func (r *runner) skippedSecret(ev *capture.Event) {
+	if r.wfile == nil || r.opts.out.pay.level == redact.Off || ev.Kind != capture.EventNote || len(ev.Data) == 0 {
+		return
+	}
+	if t := ev.Data[0] >> 4; t != dissect.TypeConnect && t != dissect.TypeAuth {
+		return
+	}
+	if r.w != nil {
+		r.w.Poison(ev.Frame)
+	}
+	if r.tainted == nil {
+		r.tainted = map[dirKey]bool{}
+	}
+	r.tainted[dirKey{ev.Stream, ev.Dir}] = true
 }
 
 // payloadCounts adds to the end-of-run counts what -w left out for
 // --redact and what the bounded Sparkplug state let go, when either
 // happened.
 func (r *runner) payloadCounts() {
-	if r.poisoned.left > 0 {
-		fmt.Fprintf(r.sys.err, "mqttdump: %d frames not written to %s: --redact could not find the secret bytes in them\n", r.poisoned.left, r.opts.write)
+	if r.w != nil && r.w.Poisoned > 0 {
+		fmt.Fprintf(r.sys.err, "mqttdump: %d frames not written to %s: --redact could not overwrite the secret bytes in them\n", r.w.Poisoned, r.opts.write)
 	}
 	st := r.payloads.Stats()
 	if st.EdgeNodesEvicted+st.AliasesDropped+st.SeqStatesEvicted > 0 {
 		fmt.Fprintf(r.sys.err, "mqttdump: Sparkplug state: %d edge nodes evicted, %d aliases dropped, %d seq counters evicted\n",
 			st.EdgeNodesEvicted, st.AliasesDropped, st.SeqStatesEvicted)
 	}
-}
-
-// poisoned remembers recent frames that carry secrets --redact could not
-// find (bounded: frame numbers far behind the newest are forgotten, as
-// the pcap writer forgets what it wrote).
-type poisoned struct {
-	m      map[int]bool // frame number -> already counted in left
-	newest int
-	left   int // frames left out of -w
-	keep   []capture.FrameRef
-}
-
-const poisonWindow = 4096
-
-func (p *poisoned) add(frames []capture.FrameRef) {
-	if p.m == nil {
-		p.m = map[int]bool{}
-	}
-	for _, f := range frames {
-		if _, ok := p.m[f.Number]; !ok {
-			p.m[f.Number] = false
-		}
-		p.newest = max(p.newest, f.Number)
-	}
-	if len(p.m) > 2*poisonWindow {
-		for n := range p.m {
-			if n < p.newest-poisonWindow {
-				delete(p.m, n)
-			}
-		}
-	}
-}
-
-// filter drops poisoned frames from frames (into a reused slice).
-func (p *poisoned) filter(frames []capture.FrameRef) []capture.FrameRef {
-	if len(p.m) == 0 {
-		return frames
-	}
-	p.keep = p.keep[:0]
-	for _, f := range frames {
-		if counted, bad := p.m[f.Number]; bad {
-			if !counted {
-				p.left++
-				p.m[f.Number] = true
-			}
-			continue
-		}
-		p.keep = append(p.keep, f)
-	}
-	return p.keep
 }

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/gopacket/gopacket/layers"
-
-	"github.com/mqttdump/mqttdump/capture"
 )
 
 // createTemp opens a temporary file beside path for -w.
@@ -29,12 +27,8 @@ func (r *runner) finishWrite(keep bool, link layers.LinkType) error {
 		f.Close()
 		return nil
 	}
-	if r.w == nil {
-		w, err := capture.NewPcapWriter(f, link, 0)
-		if err != nil {
-			return fmt.Errorf("-w %s: %w", r.opts.write, err)
-		}
-		r.w = w
+	if r.writer(link) == nil {
+		return r.wErr
 	}
 	if err := r.w.Close(); err != nil {
 		return fmt.Errorf("-w %s: %w", r.opts.write, err)
