@@ -172,6 +172,11 @@ type Event struct {
 	// Span is the packet's stream span (offsets of its direction, see
 	// FrameRef.Seq) when it is carried in plain TCP; zero otherwise.
 	Span transport.Span
+	// Spans are the stream spans of Data's bytes, one stream offset per
+	// byte in order, when the transport keeps them 1:1 (plain TCP and
+	// uncompressed WebSocket, where the bytes may be masked); nil when it
+	// does not (TLS, permessage-deflate). -w --redact overwrites through it.
+	Spans []transport.Span
 	// WebSocket describes the message that carried the packet; nil unless
 	// the connection is WebSocket.
 	WebSocket *transport.MessageInfo

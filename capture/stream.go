@@ -229,8 +229,11 @@ func (s *stream) deliver(tev *transport.Event) {
 		ev.Kind = EventPacket
 		e.frames = d.frames(tev.Spans, e.frames[:0])
 		ev.Frames = e.frames
-		if tev.Exact && len(tev.Spans) == 1 && ev.Transport.Plain() {
-			ev.Span = tev.Spans[0]
+		if tev.Exact {
+			ev.Spans = tev.Spans
+			if len(tev.Spans) == 1 && ev.Transport.Plain() {
+				ev.Span = tev.Spans[0]
+			}
 		}
 	case transport.KindGap:
 		ev.Kind, ev.Missing = EventGap, tev.Missing

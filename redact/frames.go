@@ -1,10 +1,11 @@
 package redact
 
 import (
-	"bytes"
 	"encoding/binary"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 // Frame is one capture frame that carried bytes of a packet (the parts of
@@ -12,94 +13,81 @@ import (
 type Frame struct {
 	LinkType layers.LinkType
 	Data     []byte // link-layer bytes; changed in place
+	// Seq is the stream offset of the frame's first TCP payload byte.
+	Seq int64
 }
 
 // tcpLoc is where a frame's TCP segment and payload lie.
 type tcpLoc struct {
 	ip, tcp, payload, end int // offsets into the frame
 	v6                    bool
-	seq                   uint32
 	ok                    bool // checksums can be recomputed (segment whole)
 }
 
 // Frames replaces the bytes of spans (offsets into pkt, the MQTT packet
-// as reassembled) by Filler in the frames that carried them, and
-// recomputes the IPv4 header and TCP checksums (IPv6 too) of every frame
-// it changed. The packet's first byte is found in the first frame (frames
-// come in the order their bytes appear) by matching its bytes against
-// the TCP payloads; retransmitted copies of the same bytes are redacted
-// too. It returns false when the packet's bytes could not be located (TLS
-// or a masked WebSocket carry them transformed): the caller must not write
-// those frames as they are.
-func Frames(frames []Frame, pkt []byte, spans []Span) bool {
+// as delivered) by Filler in the frames that carried them, and recomputes
+// the IPv4 header and TCP checksums (IPv6 too) of every frame it changed.
+// at gives the stream offset of each byte of pkt (spans of its direction,
+// in order, one offset per byte); masked says the frames carry the bytes
+// XOR a WebSocket mask, so a byte is rewritten as Filler masked the same
+// way (frame ^ plain ^ Filler) without knowing the key. It returns false
+// when at does not map pkt byte for byte (TLS, permessage-deflate): the
+// caller must not write those frames as they are.
+func Frames(frames []Frame, pkt []byte, spans []Span, at []transport.Span, masked bool) bool {
 	if len(spans) == 0 {
 		return true
 	}
+	n := int64(0)
+	for _, s := range at {
+		n += s.To - s.From
+	}
+	if n != int64(len(pkt)) {
+		return false
+	}
 	locs := make([]tcpLoc, len(frames))
+	changed := make([]bool, len(frames))
 	for i, f := range frames {
 		locs[i] = locate(f.LinkType, f.Data)
 	}
-	start, ok := packetStart(frames, locs, pkt)
-	if !ok {
-		return false
-	}
-	for i, f := range frames {
-		l := locs[i]
-		if !l.ok && l.payload == 0 {
-			continue
-		}
-		changed := false
-		pay := f.Data[l.payload:l.end]
-		for _, s := range spans {
-			// stream positions relative to the packet's first byte
-			lo := uint32(s.Off) + start
-			for k := 0; k < s.Len; k++ {
-				d := int32(lo + uint32(k) - l.seq)
-				if d >= 0 && int(d) < len(pay) {
-					pay[d] = Filler
-					changed = true
+	for _, s := range spans {
+		for k := max(s.Off, 0); k < s.Off+s.Len && k < len(pkt); k++ {
+			pos := streamOffset(at, k)
+			for i, f := range frames {
+				l := locs[i]
+				if l.payload == 0 {
+					continue
+				}
+				pay := f.Data[l.payload:l.end]
+				if d := pos - f.Seq; d >= 0 && d < int64(len(pay)) {
+					if masked {
+						pay[d] ^= pkt[k] ^ Filler
+					} else {
+						pay[d] = Filler
+					}
+					changed[i] = true
 				}
 			}
 		}
-		if changed && l.ok {
-			fixChecksums(f.Data, l)
-		}
 	}
-	return true
-}
-
-// packetStart finds the sequence number of the packet's first byte.
-func packetStart(frames []Frame, locs []tcpLoc, pkt []byte) (uint32, bool) {
-	if len(frames) == 0 || locs[0].payload == 0 && !locs[0].ok {
-		return 0, false
-	}
-	first := frames[0].Data[locs[0].payload:locs[0].end]
-	for i := 0; i < len(first); i++ {
-		n := min(len(first)-i, len(pkt))
-		if !bytes.Equal(first[i:i+n], pkt[:n]) {
-			continue
-		}
-		start := locs[0].seq + uint32(i)
-		if consistent(frames, locs, pkt, start) {
-			return start, true
-		}
-	}
-	return 0, false
-}
-
-// consistent checks that every frame agrees with pkt placed at start.
-func consistent(frames []Frame, locs []tcpLoc, pkt []byte, start uint32) bool {
 	for i, f := range frames {
-		l := locs[i]
-		pay := f.Data[l.payload:l.end]
-		for k, c := range pay {
-			d := int32(l.seq + uint32(k) - start)
-			if d >= 0 && int(d) < len(pkt) && pkt[d] != c {
-				return false
-			}
+		if changed[i] && locs[i].ok {
+			fixChecksums(f.Data, locs[i])
 		}
 	}
 	return true
+}
+
+// streamOffset is the stream offset of byte k of the packet mapped by at.
+func streamOffset(at []transport.Span, k int) int64 {
+	r := int64(k)
+	for _, s := range at {
+		n := s.To - s.From
+		if r < n {
+			return s.From + r
+		}
+		r -= n
+	}
+	return -1
 }
 
 // locate decodes link, IP and TCP headers by hand, bounds-checked.
@@ -196,8 +184,7 @@ func tcpAt(b []byte, ip, tcp, end int, v6, whole bool) tcpLoc {
 	if doff < 20 || tcp+doff > end {
 		return l
 	}
-	return tcpLoc{ip: ip, tcp: tcp, payload: tcp + doff, end: end, v6: v6,
-		seq: binary.BigEndian.Uint32(b[tcp+4:]), ok: whole}
+	return tcpLoc{ip: ip, tcp: tcp, payload: tcp + doff, end: end, v6: v6, ok: whole}
 }
 
 // fixChecksums recomputes the IPv4 header checksum and the TCP checksum.

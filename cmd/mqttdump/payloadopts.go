@@ -65,17 +65,21 @@ func (o *payloadOpts) decoders(maxBytes int) *payload.Set {
 
 // redactFrames applies the packet's redacted spans to the frames -w
 // writes. It reports false when they could not be applied (the bytes
-// travel transformed: TLS, a masked WebSocket), so the frames must not be
-// written as they are.
-func redactFrames(frames []capture.FrameRef, raw []byte, spans []redact.Span) bool {
+// travel transformed: TLS, a compressed WebSocket), so the frames must not
+// be written as they are.
+func redactFrames(ev *capture.Event, spans []redact.Span) bool {
 	if len(spans) == 0 {
 		return true
 	}
-	fs := make([]redact.Frame, len(frames))
-	for i, f := range frames {
-		fs[i] = redact.Frame{LinkType: f.LinkType, Data: f.Data}
+	fs := make([]redact.Frame, 0, len(ev.Frames))
+	for _, f := range ev.Frames {
+		if f.PayloadOffset < 0 {
+			return false // rebuilt from IP fragments: no one frame holds the bytes
+		}
+		fs = append(fs, redact.Frame{LinkType: f.LinkType, Data: f.Data, Seq: f.Seq})
 	}
-	return redact.Frames(fs, raw, spans)
+	masked := ev.WebSocket != nil && ev.WebSocket.Masked
+	return redact.Frames(fs, ev.Data, spans, ev.Spans, masked)
 }
 
 // redact runs on every dissected packet (conn.Config.Inspect): --redact
@@ -100,7 +104,7 @@ func (r *runner) redact(p *dissect.Packet, ev *capture.Event) {
 			w.Poison(f.Number)
 		}
 	}
-	if !redactFrames(ev.Frames, ev.Data, spans) {
+	if !redactFrames(ev, spans) {
 		for _, f := range ev.Frames {
 			w.Poison(f.Number)
 		}

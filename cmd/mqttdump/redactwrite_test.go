@@ -120,6 +120,7 @@ func TestRedactedWriteMaskedWebSocket(t *testing.T) {
 		a.Send(pcapgen.ToServer, pcapgen.WSFrame(2, true, mask, slices.Concat(mqttenc.EncodePingreq(), authWithSecret())))
 	})
 	_, b := redactedWrite(t, in)
+	filled := false
 	// The upgrade is not written (it is no MQTT packet), so unmask by hand
 	// at every alignment of the key.
 	for r := range 4 {
@@ -130,5 +131,12 @@ func TestRedactedWriteMaskedWebSocket(t *testing.T) {
 		if leaks(u) {
 			t.Fatal("the written capture holds the masked secret")
 		}
+		if bytes.Contains(u, bytes.Repeat([]byte{'*'}, len(secret))) {
+			filled = true
+		}
+	}
+	// The frame is written, re-masked: filler under the client's key.
+	if !filled {
+		t.Error("the shared frame was left out instead of redacted under its mask")
 	}
 }
