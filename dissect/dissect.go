@@ -37,14 +37,21 @@ func (s *Session) Dissect(raw []byte, dir Direction) *Packet {
 func (s *Session) guess(raw []byte, dir Direction) *Packet {
 	// The trials run in the facts-only mode on a scratch arena (no tree
 	// is kept for a parse that may lose) and on fresh sessions (alias
-	// tables must not be touched by the losing parse).
-	if s.guessArena == nil {
-		s.guessArena = NewArena()
+	// tables must not be touched by the losing parse). The session's own
+	// arena serves when it has one: the trials are dead before the real
+	// parse resets it, and a capture of 100,000 connections without a
+	// CONNECT then keeps one scratch arena, not one per connection.
+	scratch := s.Arena
+	if scratch == nil {
+		if s.guessArena == nil {
+			s.guessArena = NewArena()
+		}
+		scratch = s.guessArena
 	}
-	trial := Session{FactsOnly: true, Arena: s.guessArena, MaxNodes: s.MaxNodes, MaxFindings: s.MaxFindings, MaxAliasBytes: 1}
+	trial := Session{FactsOnly: true, Arena: scratch, MaxNodes: s.MaxNodes, MaxFindings: s.MaxFindings, MaxAliasBytes: 1}
 	p5 := trial.dissectAs(raw, dir, V5, SourceGuess)
 	b5, ev5 := badness(p5), p5.v5Evidence
-	trial = Session{FactsOnly: true, Arena: s.guessArena, MaxNodes: s.MaxNodes, MaxFindings: s.MaxFindings, MaxAliasBytes: 1}
+	trial = Session{FactsOnly: true, Arena: scratch, MaxNodes: s.MaxNodes, MaxFindings: s.MaxFindings, MaxAliasBytes: 1}
 	b3 := badness(trial.dissectAs(raw, dir, V311, SourceGuess))
 	pick := V311
 	if b5 < b3 || (b5 == b3 && b5 == 0 && ev5) {

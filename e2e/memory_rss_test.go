@@ -213,3 +213,44 @@ func TestPeakRSSTopicAliases(t *testing.T) {
 		})
 	}
 }
+
+// TestPeakRSSManyGuessedConnections: 100,000 connections picked up
+// mid-stream (no CONNECT), so every packet's version is guessed. The
+// guess's scratch memory is the pipeline's, not one arena per connection:
+// the run costs about what it costs with --mqtt-version.
+func TestPeakRSSManyGuessedConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a capture of 100,000 connections")
+	}
+	path := filepath.Join(t.TempDir(), "guessed.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w, err := pcapgen.NewWriter(bw, pcapgen.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := netip.MustParseAddrPort("127.0.0.1:1883")
+	pub := enc.EncodePublish(enc.Publish{Version: enc.V311, QoS: 1, PacketID: 7, Topic: "sensors/a", Payload: []byte("21.5")})
+	for i := range 100000 {
+		cli := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 1, byte(i >> 8), byte(i)}), 40000)
+		w.Conn(cli, srv).Send(pcapgen.ToServer, pub)
+	}
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	flag := peakRSS(t, "-r", path, "-q", "--mqtt-version", "3.1.1")
+	guessed := peakRSS(t, "-r", path, "-q")
+	t.Logf("peak RSS %d MiB guessed, %d MiB with --mqtt-version 3.1.1 (test process: %d MiB)", guessed>>10, flag>>10, selfHWM()>>10)
+	if guessed > flag+32<<10 {
+		t.Errorf("guessing the version costs %d MiB more than --mqtt-version", (guessed-flag)>>10)
+	}
+}
