@@ -19,6 +19,16 @@ func (p *Packet) AddFinding(n *Node, e *Expert) {
 	}
 }
 
+// Flag records a finding of rule r on node n (nil: the whole packet),
+// citing the rule in the packet's version.
+func (p *Packet) Flag(n *Node, r *Rule, msg string) {
+	e := &Expert{ID: r.Info.ID, Severity: r.Info.Severity, Message: msg, Spec: r.Cite(p.Version), Length: len(p.Raw)}
+	if n != nil {
+		e.Offset, e.Length = n.Offset, n.Length
+	}
+	p.AddFinding(n, e)
+}
+
 // AddGenerated appends a generated field (a value worked out, not read:
 // a latency, the frame of a request) to the packet's top level.
 func (p *Packet) AddGenerated(n *Node) {
