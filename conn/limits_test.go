@@ -3,11 +3,13 @@ package conn
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/filter"
 	enc "github.com/mqttdump/mqttdump/internal/mqttenc"
 	"github.com/mqttdump/mqttdump/internal/pcapgen"
 	"github.com/mqttdump/mqttdump/render"
@@ -266,4 +268,68 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestGeneratedFieldsFilter: -Y on the analysis' generated fields selects
+// the packets the analyzers paired, with no field tree (the analyzers run
+// before the filter).
+func TestGeneratedFieldsFilter(t *testing.T) {
+	server := netip.MustParseAddrPort("127.0.0.1:1883")
+	var slowAck, fastAck, forward, comp int
+	data, err := pcapgen.Build(pcapgen.Options{Step: time.Microsecond}, func(w *pcapgen.Writer) {
+		pubc := w.Conn(netip.MustParseAddrPort("127.0.0.1:40001"), server)
+		subc := w.Conn(netip.MustParseAddrPort("127.0.0.1:40002"), server)
+		for i, c := range []*pcapgen.Conn{pubc, subc} {
+			c.Handshake()
+			c.Send(pcapgen.ToServer, enc.EncodeConnect(enc.Connect{Version: enc.V5, ClientID: "g" + string(rune('0'+i)), CleanStart: true}))
+			c.Send(pcapgen.ToClient, enc.EncodeConnack(enc.Connack{Version: enc.V5}))
+		}
+		subc.Send(pcapgen.ToServer, enc.EncodeSubscribe(enc.Subscribe{Version: enc.V5, PacketID: 1, Subs: []enc.Subscription{{Filter: "t", QoS: 2}}}))
+		subc.Send(pcapgen.ToClient, enc.EncodeSuback(enc.Suback{Version: enc.V5, PacketID: 1, Codes: []byte{2}}))
+		w.Advance(time.Second)
+		pubc.Send(pcapgen.ToServer, pub(enc.V5, 1, 1))
+		w.Advance(2 * time.Millisecond)
+		pubc.Send(pcapgen.ToClient, enc.EncodePuback(enc.Ack{Version: enc.V5, PacketID: 1}))
+		slowAck = w.Frames()
+		w.Advance(300 * time.Microsecond)
+		subc.Send(pcapgen.ToClient, pub(enc.V5, 2, 5))
+		forward = w.Frames()
+		subc.Send(pcapgen.ToServer, enc.EncodePubrec(enc.Ack{Version: enc.V5, PacketID: 5}))
+		subc.Send(pcapgen.ToClient, enc.EncodePubrel(enc.Ack{Version: enc.V5, PacketID: 5}))
+		w.Advance(10 * time.Microsecond)
+		subc.Send(pcapgen.ToServer, enc.EncodePubcomp(enc.Ack{Version: enc.V5, PacketID: 5}))
+		comp = w.Frames()
+		pubc.Send(pcapgen.ToServer, pub(enc.V5, 1, 2))
+		pubc.Send(pcapgen.ToClient, enc.EncodePuback(enc.Ack{Version: enc.V5, PacketID: 2}))
+		fastAck = w.Frames()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		expr string
+		want []int
+	}{
+		{"mqtt.latency > 0.001", []int{slowAck}},
+		{"mqtt.latency > 0.001 && mqtt.msgtype == 4", []int{slowAck}},
+		{"mqtt.response_to == " + strconv.Itoa(slowAck-1), []int{slowAck}},
+		{"mqtt.forwarded_from && mqtt.forward_latency > 0.0002", []int{forward}},
+		{"mqtt.flow_time > 0.00001", []int{comp}},
+		{"mqtt.msgtype == 4 && mqtt.latency < 0.001", []int{fastAck}},
+	} {
+		f, err := filter.Compile(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := newRecorder()
+		run(t, data, rec, Config{Filter: &Display{F: f}})
+		var got []int
+		for frame := range rec.frames {
+			got = append(got, frame)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("-Y %s shows frames %v, want %v", tc.expr, got, tc.want)
+		}
+	}
 }
