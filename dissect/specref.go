@@ -55,6 +55,7 @@ var (
 	rQoS3          = same("MQTT-3.3.1-4")
 	rDupQoS0       = same("MQTT-3.3.1-2")
 	rPacketID      = refs("MQTT-2.3.1-1", "MQTT-2.2.1-3")
+	rPacketIDSrv   = refs("MQTT-2.3.1-1", "MQTT-2.2.1-4")
 
 	rProtoName      = same("MQTT-3.1.2-1")
 	rProtoLevel     = same("MQTT-3.1.2-2")

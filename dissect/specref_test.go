@@ -68,7 +68,7 @@ var specTable = []specRule{
 	{"5.0", "5.0 §2.1.2", "packet type 0 is reserved", []string{"reserved_type"}},
 	{"5.0", "MQTT-2.1.3-1", "reserved fixed-header flag bits must have the listed values", []string{"header_flags"}},
 	{"5.0", "MQTT-2.2.1-3", "a client assigns a non-zero packet identifier that is currently unused", []string{"packet_id_zero", "packet_id_in_use"}},
-	{"5.0", "MQTT-2.2.1-4", "a server assigns a non-zero, currently unused packet identifier to a QoS > 0 PUBLISH", []string{"packet_id_in_use"}},
+	{"5.0", "MQTT-2.2.1-4", "a server assigns a non-zero, currently unused packet identifier to a QoS > 0 PUBLISH", []string{"packet_id_zero", "packet_id_in_use"}},
 	{"5.0", "5.0 §2.2.2.1", "the property length counts the property bytes", []string{"property_length_overrun"}},
 	{"5.0", "5.0 §2.2.2.2", "the properties, their identifiers and the packets they may appear in", []string{"unknown_property", "property_not_allowed", "property_repeated", "property_value"}},
 	{"5.0", "MQTT-3.1.2-1", "protocol name must be \"MQTT\"", []string{"protocol_name"}},
@@ -305,6 +305,33 @@ func TestUTF8CitationPerVersion(t *testing.T) {
 		p := NewSession(v).Dissect(raw, ToServer)
 		if ex := p.Experts(); len(ex) != 1 || ex[0].Spec != want || ex[0].ID != "mqtt.expert.invalid_utf8" {
 			t.Errorf("%v: findings %v, want one citing %s", v, firstExperts(p, 3), want)
+		}
+	}
+}
+
+// A broker's PUBLISH with packet id 0 breaks the server's rule in 5.0
+// (MQTT-2.2.1-4), a client's the client's; 3.1.1 has one rule for both.
+func TestPacketIDZeroBySender(t *testing.T) {
+	raw := enc.EncodePublish(enc.Publish{Version: enc.V5, QoS: 1, PacketID: 0, Topic: "t", Payload: []byte("x")})
+	raw311 := enc.EncodePublish(enc.Publish{Version: enc.V311, QoS: 1, PacketID: 0, Topic: "t", Payload: []byte("x")})
+	for _, tc := range []struct {
+		raw  []byte
+		v    Version
+		dir  Direction
+		want string
+	}{
+		{raw, V5, ToServer, "MQTT-2.2.1-3"},
+		{raw, V5, ToClient, "MQTT-2.2.1-4"},
+		{raw311, V311, ToServer, "MQTT-2.3.1-1"},
+		{raw311, V311, ToClient, "MQTT-2.3.1-1"},
+	} {
+		p := NewSession(tc.v).Dissect(tc.raw, tc.dir)
+		ex := p.Experts()
+		if len(ex) != 1 || ex[0].ID != "mqtt.expert.packet_id_zero" || ex[0].Spec != tc.want {
+			t.Errorf("%v %v: findings %v, want packet_id_zero citing %s", tc.v, tc.dir, firstExperts(p, 3), tc.want)
+		}
+		if !allowedCitation(tc.v, ex[0].ID, ex[0].Spec) {
+			t.Errorf("%v %v: %s not in specTable", tc.v, tc.dir, ex[0].Spec)
 		}
 	}
 }
