@@ -333,3 +333,30 @@ func TestGeneratedFieldsFilter(t *testing.T) {
 		}
 	}
 }
+
+// Findings the analyzers add keep Experts in wire order: the QoS bits
+// (byte 0) come before the Topic Alias found first.
+func TestLimitFindingsInWireOrder(t *testing.T) {
+	server := netip.MustParseAddrPort("127.0.0.1:1883")
+	data, err := pcapgen.Build(pcapgen.Options{}, func(w *pcapgen.Writer) {
+		c := w.Conn(netip.MustParseAddrPort("127.0.0.1:40000"), server)
+		c.Handshake()
+		c.Send(pcapgen.ToServer, enc.EncodeConnect(enc.Connect{Version: enc.V5, ClientID: "o", CleanStart: true}))
+		c.Send(pcapgen.ToClient, enc.EncodeConnack(enc.Connack{Version: enc.V5, Properties: []enc.Property{enc.MaximumQoS(0), enc.TopicAliasMaximum(1)}}))
+		c.Send(pcapgen.ToServer, pub(enc.V5, 1, 3, enc.TopicAlias(2)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fv := &findingsView{byFrame: map[int][]finding{}, size: map[int]int{}}
+	run(t, data, fv, Config{})
+	var ids []string
+	for _, fs := range fv.byFrame {
+		for _, f := range fs {
+			ids = append(ids, f.id)
+		}
+	}
+	if want := []string{"mqtt.expert.max_qos", "mqtt.expert.topic_alias_max"}; !slices.Equal(ids, want) {
+		t.Errorf("findings %v, want %v (wire order)", ids, want)
+	}
+}

@@ -1,5 +1,7 @@
 package dissect
 
+import "slices"
+
 // AddFinding records a finding made after dissection, by an analyzer that
 // knows more than one packet (an unanswered request, a negotiated limit
 // broken). It goes on node n, or on the packet's first field when n is nil
@@ -12,7 +14,13 @@ func (p *Packet) AddFinding(n *Node, e *Expert) {
 		n.Expert = append(n.Expert, e)
 	}
 	if p.collected {
-		p.experts = append(p.experts, e)
+		// Experts stays in wire order: after every finding that starts
+		// at or before this one.
+		i := len(p.experts)
+		for i > 0 && p.experts[i-1].Offset > e.Offset {
+			i--
+		}
+		p.experts = slices.Insert(p.experts, i, e)
 	}
 	if e.Severity == SevMalformed {
 		p.Malformed = true
