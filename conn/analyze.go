@@ -155,12 +155,7 @@ func (pl *Pipeline) keepAlive(c *Conn, p *dissect.Packet, t time.Time) {
 	if gap <= limit {
 		return
 	}
-	spec := "MQTT-3.1.2-22"
-	if c.Version != dissect.V5 {
-		spec = "MQTT-3.1.2-24"
-	}
-	p.AddFinding(nil, &dissect.Expert{Severity: dissect.SevProtocol, Spec: spec,
-		Message: fmt.Sprintf("client silent for %s s, more than 1.5 × keep alive (%d s)", seconds(gap), c.KeepAlive)})
+	p.Flag(nil, dissect.RuleKeepAlive, fmt.Sprintf("client silent for %s s, more than 1.5 × keep alive (%d s)", seconds(gap), c.KeepAlive))
 	pl.findings["keepalive_exceeded"]++
 }
 

@@ -153,7 +153,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 				old.frame, old.t = frame, t
 				return
 			}
-			pl.reused(p, old)
+			pl.reused(p, dir, old)
 		}
 		pl.track(x, k, &request{kind: kind, typ: p.Type, frame: frame, t: t, flowFrame: frame, flowT: t})
 	case dissect.TypeSubscribe, dissect.TypeUnsubscribe:
@@ -166,7 +166,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		}
 		k := idKey{dir, id}
 		if old := x.inflight[k]; old != nil {
-			pl.reused(p, old)
+			pl.reused(p, dir, old)
 		}
 		pl.track(x, k, &request{kind: kind, typ: p.Type, frame: frame, t: t})
 	case dissect.TypePuback, dissect.TypePubrec, dissect.TypePubcomp, dissect.TypeSuback, dissect.TypeUnsuback:
@@ -254,15 +254,16 @@ func (x *exchanges) remove(k idKey) {
 	}
 }
 
-// reused reports a packet id taken again while its exchange is open.
-func (pl *Pipeline) reused(p *dissect.Packet, old *request) {
-	spec := "MQTT-2.2.1-3"
-	if p.Version != dissect.V5 {
-		spec = "MQTT-2.3.1-2"
+// reused reports a packet id taken again while its exchange is open, on
+// the packet identifier. A broker's PUBLISH breaks the server's rule,
+// anything else the client's.
+func (pl *Pipeline) reused(p *dissect.Packet, dir dissect.Direction, old *request) {
+	r := dissect.RulePacketIDInUseClient
+	if dir == dissect.ToClient && p.Type == dissect.TypePublish {
+		r = dissect.RulePacketIDInUseServer
 	}
-	p.AddFinding(fieldNode(p, "mqtt.msgid"), &dissect.Expert{Severity: dissect.SevProtocol,
-		Message: fmt.Sprintf("packet identifier %d reused while still in flight (%s in frame %d)", p.PacketID, typeName(old.typ), old.frame),
-		Spec:    spec})
+	p.Flag(fieldNode(p, "mqtt.msgid"), r,
+		fmt.Sprintf("packet identifier %d reused while still in flight (%s in frame %d)", p.PacketID, typeName(old.typ), old.frame))
 	pl.findings["packet_id_in_use"]++
 }
 

@@ -59,7 +59,10 @@ func limitsFrom(p *dissect.Packet) limits {
 	return l
 }
 
-// checkLimits flags a packet that breaks what the other side declared.
+// checkLimits flags a packet that breaks what the other side declared. Each
+// finding sits on the bytes that break the limit: the Topic Alias property,
+// the QoS bits or retain flag of the fixed header, the options byte of the
+// subscription, the Subscription Identifier; the whole packet for its size.
 func (pl *Pipeline) checkLimits(c *Conn, p *dissect.Packet, dir dissect.Direction) {
 	if dir != dissect.ToServer && dir != dissect.ToClient {
 		return
@@ -68,56 +71,80 @@ func (pl *Pipeline) checkLimits(c *Conn, p *dissect.Packet, dir dissect.Directio
 	if !l.set || p.Version != dissect.V5 {
 		return
 	}
-	// Sections of the property that set the limit, per side: CONNACK's
-	// for the client, CONNECT's for the server.
-	sec := func(connack, connect string) string {
-		if dir == dissect.ToServer {
-			return "5.0 §3.2.2.3." + connack
-		}
-		return "5.0 §3.1.2.11." + connect
-	}
+	toServer := dir == dissect.ToServer
 	other := "broker"
-	if dir == dissect.ToClient {
+	if !toServer {
 		other = "client"
 	}
-	find := func(rule, spec, format string, a ...any) {
-		p.AddFinding(nil, &dissect.Expert{Severity: dissect.SevProtocol, Spec: spec, Message: fmt.Sprintf(format, a...)})
-		pl.findings[rule]++
+	// Each limit has its statement per direction: the broker's limit is in
+	// CONNACK, the client's in CONNECT.
+	rule := func(client, server *dissect.Rule) *dissect.Rule {
+		if toServer {
+			return client
+		}
+		return server
+	}
+	find := func(n *dissect.Node, r *dissect.Rule, name, format string, a ...any) {
+		p.Flag(n, r, fmt.Sprintf(format, a...))
+		pl.findings[name]++
 	}
 	if size := uint64(len(p.Raw) + max(p.Missing, 0)); l.maxPacket > 0 && size > l.maxPacket {
-		find("max_packet_size", sec("6", "4"), "packet of %d bytes exceeds the %s's Maximum Packet Size %d", size, other, l.maxPacket)
+		find(nil, rule(dissect.RuleMaxPacketToServer, dissect.RuleMaxPacketToClient), "max_packet_size",
+			"packet of %d bytes exceeds the %s's Maximum Packet Size %d", size, other, l.maxPacket)
 	}
 	switch p.Type {
 	case dissect.TypePublish:
 		if p.TopicAlias > 0 && uint64(p.TopicAlias) > l.topicAliasMax {
-			find("topic_alias_max", sec("8", "5"), "topic alias %d above the %s's Topic Alias Maximum %d", p.TopicAlias, other, l.topicAliasMax)
+			find(propNode(p, propTopicAlias), rule(dissect.RuleTopicAliasToServer, dissect.RuleTopicAliasToClient), "topic_alias_max",
+				"topic alias %d above the %s's Topic Alias Maximum %d", p.TopicAlias, other, l.topicAliasMax)
 		}
 		if p.QoS > 0 {
 			if n := c.ex.pubs[dir] + 1; uint64(n) > l.receiveMax && !p.Dup {
-				find("receive_max", sec("3", "3"), "%d QoS 1/2 PUBLISH in flight, more than the %s's Receive Maximum %d", n, other, l.receiveMax)
+				find(fieldNode(p, "mqtt.qos"), rule(dissect.RuleReceiveMaxToServer, dissect.RuleReceiveMaxToClient), "receive_max",
+					"%d QoS 1/2 PUBLISH in flight, more than the %s's Receive Maximum %d", n, other, l.receiveMax)
 			}
 		}
-		if dir == dissect.ToServer && uint64(p.QoS) > l.maxQoS && p.QoS <= 2 {
-			find("max_qos", sec("4", ""), "QoS %d above the broker's Maximum QoS %d", p.QoS, l.maxQoS)
+		if toServer && uint64(p.QoS) > l.maxQoS && p.QoS <= 2 {
+			find(fieldNode(p, "mqtt.qos"), dissect.RuleMaxQoS, "max_qos", "QoS %d above the broker's Maximum QoS %d", p.QoS, l.maxQoS)
 		}
-		if dir == dissect.ToServer && p.Retain && !l.retain {
-			find("retain_unavailable", sec("5", ""), "retained PUBLISH but the broker said Retain Available 0")
+		if toServer && p.Retain && !l.retain {
+			find(fieldNode(p, "mqtt.retain"), dissect.RuleRetainUnavailable, "retain_unavailable",
+				"retained PUBLISH but the broker said Retain Available 0")
 		}
 	case dissect.TypeSubscribe:
-		if dir != dissect.ToServer {
+		if !toServer {
 			return
 		}
-		for _, f := range p.Filters {
-			shared := strings.HasPrefix(f, "$share/")
-			if shared && !l.shared {
-				find("shared_unavailable", sec("13", ""), "shared subscription %q but the broker said Shared Subscription Available 0", f)
+		subs := subscriptions(p)
+		for i, f := range p.Filters {
+			var opts *dissect.Node
+			if i < len(subs) {
+				opts = subs[i]
+			}
+			if strings.HasPrefix(f, "$share/") && !l.shared {
+				find(opts, dissect.RuleSharedUnavail, "shared_unavailable",
+					"shared subscription %q but the broker said Shared Subscription Available 0", f)
 			}
 			if strings.ContainsAny(f, "+#") && !l.wildcard {
-				find("wildcard_unavailable", sec("11", ""), "wildcard subscription %q but the broker said Wildcard Subscription Available 0", f)
+				find(opts, dissect.RuleWildcardUnavail, "wildcard_unavailable",
+					"wildcard subscription %q but the broker said Wildcard Subscription Available 0", f)
 			}
 		}
-		if !l.subID && propNode(p, propSubID) != nil {
-			find("subid_unavailable", sec("12", ""), "Subscription Identifier but the broker said Subscription Identifier Available 0")
+		if n := propNode(p, propSubID); !l.subID && n != nil {
+			find(n, dissect.RuleSubIDUnavail, "subid_unavailable",
+				"Subscription Identifier but the broker said Subscription Identifier Available 0")
 		}
 	}
+}
+
+// subscriptions returns a SUBSCRIBE's subscription options nodes, one per
+// topic filter in order (a filter cut short has none, and ends the list).
+func subscriptions(p *dissect.Packet) []*dissect.Node {
+	var out []*dissect.Node
+	for _, f := range p.Fields {
+		if f != nil && f.Def != nil && f.Def.Abbrev == "mqtt.subscription_options" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

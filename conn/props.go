@@ -10,6 +10,7 @@ const (
 	propServerKA      = 0x13
 	propReceiveMax    = 0x21
 	propTopicAliasMax = 0x22
+	propTopicAlias    = 0x23
 	propMaxQoS        = 0x24
 	propRetainAvail   = 0x25
 	propMaxPacket     = 0x27

@@ -96,6 +96,19 @@ var (
 	eiTreeCut        = ei("mqtt.expert.tree_cut", SevNote, "undecoded", "Field tree cut at the per-packet node budget")
 	eiFindingsCapped = ei("mqtt.expert.findings_capped", SevNote, "undecoded", "Further findings of the packet not kept")
 	eiAliasEvicted   = ei("mqtt.expert.alias_evicted", SevNote, "protocol", "Topic alias forgotten: the alias tables are full")
+
+	// The connection stage's findings (package conn, through Rule): rules
+	// that take the negotiated limits or the open exchanges to check.
+	eiMaxPacketSize     = ei("mqtt.expert.max_packet_size", SevProtocol, "protocol", "Packet larger than the receiver's Maximum Packet Size")
+	eiTopicAliasMax     = ei("mqtt.expert.topic_alias_max", SevProtocol, "protocol", "Topic Alias above the receiver's Topic Alias Maximum")
+	eiReceiveMax        = ei("mqtt.expert.receive_max", SevProtocol, "sequence", "More QoS 1/2 PUBLISH in flight than the receiver's Receive Maximum")
+	eiMaxQoS            = ei("mqtt.expert.max_qos", SevProtocol, "protocol", "PUBLISH QoS above the broker's Maximum QoS")
+	eiRetainUnavailable = ei("mqtt.expert.retain_unavailable", SevProtocol, "protocol", "Retained PUBLISH after Retain Available 0")
+	eiWildcardUnavail   = ei("mqtt.expert.wildcard_unavailable", SevProtocol, "protocol", "Wildcard subscription after Wildcard Subscription Available 0")
+	eiSharedUnavail     = ei("mqtt.expert.shared_unavailable", SevProtocol, "protocol", "Shared subscription after Shared Subscription Available 0")
+	eiSubIDUnavail      = ei("mqtt.expert.subid_unavailable", SevProtocol, "protocol", "Subscription Identifier after Subscription Identifiers Available 0")
+	eiPacketIDInUse     = ei("mqtt.expert.packet_id_in_use", SevProtocol, "sequence", "Packet identifier reused while its exchange is open")
+	eiKeepAliveExceeded = ei("mqtt.expert.keepalive_exceeded", SevProtocol, "sequence", "Client silent for more than 1.5 times its keep alive")
 )
 
 // The findings of the payload decoders (package payload passes them to
@@ -154,6 +167,11 @@ var experts = func() []*ExpertInfo {
 		eiTopicWildcard, eiPayloadNotUTF8, eiSubQoS, eiRetainHandling, eiSubOptsReserved,
 		eiNoTopicFilter, eiEmptyFilter, eiWildcardPlace, eiSubackCode, eiNoReturnCode,
 		eiTreeCut, eiFindingsCapped, eiAliasEvicted,
+	}
+	for _, r := range analyzerRules {
+		if !slices.Contains(all, r.Info) {
+			all = append(all, r.Info)
+		}
 	}
 	all = append(all, payloadExperts...)
 	slices.SortFunc(all, func(a, b *ExpertInfo) int { return strings.Compare(a.ID, b.ID) })

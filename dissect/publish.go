@@ -95,7 +95,11 @@ func (d *decoder) packetID() bool {
 	}
 	d.p.PacketID = int(id)
 	if id == 0 {
-		d.a.report(n, eiPacketIDZero, "packet identifier 0 is not allowed", rPacketID)
+		ref := rPacketID
+		if d.p.Type == TypePublish && d.dir == ToClient {
+			ref = rPacketIDSrv // 5.0 states the broker's PUBLISH apart
+		}
+		d.a.report(n, eiPacketIDZero, "packet identifier 0 is not allowed", ref)
 	}
 	return true
 }

@@ -55,6 +55,7 @@ var (
 	rQoS3          = same("MQTT-3.3.1-4")
 	rDupQoS0       = same("MQTT-3.3.1-2")
 	rPacketID      = refs("MQTT-2.3.1-1", "MQTT-2.2.1-3")
+	rPacketIDSrv   = refs("MQTT-2.3.1-1", "MQTT-2.2.1-4")
 
 	rProtoName      = same("MQTT-3.1.2-1")
 	rProtoLevel     = same("MQTT-3.1.2-2")
@@ -145,4 +146,49 @@ func propValueRef(id uint8, typ int) *specRef {
 		return rPropTable
 	}
 	return refs("", "5.0 §"+sec)
+}
+
+// Rule is a rule the connection stage checks across packets (package
+// conn: the limits a CONNECT or CONNACK negotiated, the exchanges still
+// open): the kind of finding it makes and its reference per version.
+type Rule struct {
+	Info *ExpertInfo
+	ref  *specRef
+}
+
+// Cite returns the rule's reference for a packet of version v ("" where
+// the version has no such rule).
+func (r *Rule) Cite(v Version) string { return r.ref.cite(v) }
+
+// The connection stage's rules. Limits exist only in 5.0; each direction
+// has its own statement (the client's limit is in CONNECT, the broker's in
+// CONNACK). Where 5.0 states a rule without an id (the three "... not
+// supported" SUBSCRIBE rules) the section of the property is cited.
+var (
+	RuleMaxPacketToServer  = &Rule{eiMaxPacketSize, refs("", "MQTT-3.2.2-15")}
+	RuleMaxPacketToClient  = &Rule{eiMaxPacketSize, refs("", "MQTT-3.1.2-24")}
+	RuleTopicAliasToServer = &Rule{eiTopicAliasMax, refs("", "MQTT-3.3.2-9")}
+	RuleTopicAliasToClient = &Rule{eiTopicAliasMax, refs("", "MQTT-3.3.2-11")}
+	RuleReceiveMaxToServer = &Rule{eiReceiveMax, refs("", "MQTT-3.3.4-7")}
+	RuleReceiveMaxToClient = &Rule{eiReceiveMax, refs("", "MQTT-3.3.4-9")}
+	RuleMaxQoS             = &Rule{eiMaxQoS, refs("", "MQTT-3.2.2-11")}
+	RuleRetainUnavailable  = &Rule{eiRetainUnavailable, refs("", "MQTT-3.2.2-14")}
+	RuleWildcardUnavail    = &Rule{eiWildcardUnavail, refs("", "5.0 §3.2.2.3.11")}
+	RuleSubIDUnavail       = &Rule{eiSubIDUnavail, refs("", "5.0 §3.2.2.3.12")}
+	RuleSharedUnavail      = &Rule{eiSharedUnavail, refs("", "5.0 §3.2.2.3.13")}
+	// A new request must take an unused id: the client's rule covers
+	// SUBSCRIBE, UNSUBSCRIBE and PUBLISH, the server's PUBLISH.
+	RulePacketIDInUseClient = &Rule{eiPacketIDInUse, refs("MQTT-2.3.1-2", "MQTT-2.2.1-3")}
+	RulePacketIDInUseServer = &Rule{eiPacketIDInUse, refs("MQTT-2.3.1-4", "MQTT-2.2.1-4")}
+	// The server closes a connection silent for 1.5 × keep alive.
+	RuleKeepAlive = &Rule{eiKeepAliveExceeded, refs("MQTT-3.1.2-24", "MQTT-3.1.2-22")}
+)
+
+// analyzerRules lists every Rule (the expert registry and the citation
+// tests walk it).
+var analyzerRules = []*Rule{
+	RuleMaxPacketToServer, RuleMaxPacketToClient, RuleTopicAliasToServer, RuleTopicAliasToClient,
+	RuleReceiveMaxToServer, RuleReceiveMaxToClient, RuleMaxQoS, RuleRetainUnavailable,
+	RuleWildcardUnavail, RuleSubIDUnavail, RuleSharedUnavail,
+	RulePacketIDInUseClient, RulePacketIDInUseServer, RuleKeepAlive,
 }

@@ -27,6 +27,9 @@ var specTable = []specRule{
 	{"3.1.1", "3.1.1 §2.2.1", "packet types 0 and 15 are reserved", []string{"reserved_type"}},
 	{"3.1.1", "MQTT-2.2.2-1", "reserved fixed-header flag bits must have the listed values", []string{"header_flags"}},
 	{"3.1.1", "MQTT-2.3.1-1", "SUBSCRIBE, UNSUBSCRIBE and PUBLISH QoS>0 carry a non-zero packet identifier", []string{"packet_id_zero"}},
+	{"3.1.1", "MQTT-2.3.1-2", "a client assigns a currently unused packet identifier to each new request", []string{"packet_id_in_use"}},
+	{"3.1.1", "MQTT-2.3.1-4", "the same applies to a server sending a PUBLISH with QoS > 0", []string{"packet_id_in_use"}},
+	{"3.1.1", "MQTT-3.1.2-24", "the server disconnects a client silent for 1.5 times the keep alive", []string{"keepalive_exceeded"}},
 	{"3.1.1", "MQTT-3.1.2-1", "protocol name must be right, else the server may disconnect", []string{"protocol_name"}},
 	{"3.1.1", "MQTT-3.1.2-2", "unsupported protocol level is refused with return code 1", []string{"unknown_protocol_level"}},
 	{"3.1.1", "MQTT-3.1.2-3", "the reserved connect flag must be 0", []string{"connect_reserved_flag"}},
@@ -64,7 +67,8 @@ var specTable = []specRule{
 	{"5.0", "MQTT-1.5.5-1", "a variable byte integer uses the fewest bytes", []string{"varint_non_minimal"}},
 	{"5.0", "5.0 §2.1.2", "packet type 0 is reserved", []string{"reserved_type"}},
 	{"5.0", "MQTT-2.1.3-1", "reserved fixed-header flag bits must have the listed values", []string{"header_flags"}},
-	{"5.0", "MQTT-2.2.1-3", "a client assigns a non-zero packet identifier", []string{"packet_id_zero"}},
+	{"5.0", "MQTT-2.2.1-3", "a client assigns a non-zero packet identifier that is currently unused", []string{"packet_id_zero", "packet_id_in_use"}},
+	{"5.0", "MQTT-2.2.1-4", "a server assigns a non-zero, currently unused packet identifier to a QoS > 0 PUBLISH", []string{"packet_id_zero", "packet_id_in_use"}},
 	{"5.0", "5.0 §2.2.2.1", "the property length counts the property bytes", []string{"property_length_overrun"}},
 	{"5.0", "5.0 §2.2.2.2", "the properties, their identifiers and the packets they may appear in", []string{"unknown_property", "property_not_allowed", "property_repeated", "property_value"}},
 	{"5.0", "MQTT-3.1.2-1", "protocol name must be \"MQTT\"", []string{"protocol_name"}},
@@ -73,13 +77,22 @@ var specTable = []specRule{
 	{"5.0", "MQTT-3.1.2-11", "will flag 0: will QoS must be 0", []string{"will_qos_without_will"}},
 	{"5.0", "MQTT-3.1.2-12", "will flag 1: will QoS 0, 1 or 2", []string{"will_qos_reserved"}},
 	{"5.0", "MQTT-3.1.2-13", "will flag 0: will retain must be 0", []string{"will_retain_without_will"}},
+	{"5.0", "MQTT-3.1.2-22", "the server closes a connection silent for 1.5 times the keep alive", []string{"keepalive_exceeded"}},
+	{"5.0", "MQTT-3.1.2-24", "the server must not send packets over the client's Maximum Packet Size", []string{"max_packet_size"}},
 	{"5.0", "MQTT-3.2.2-1", "CONNACK acknowledge flags bits 7-1 are reserved, must be 0", []string{"connack_reserved_flags"}},
 	{"5.0", "MQTT-3.2.2-6", "a non-zero CONNACK reason code requires session present 0", []string{"session_present_refused"}},
 	{"5.0", "MQTT-3.2.2-8", "CONNACK uses one of the Connect Reason Codes", []string{"undefined_reason_code"}},
+	{"5.0", "MQTT-3.2.2-11", "the client must not publish above the broker's Maximum QoS", []string{"max_qos"}},
+	{"5.0", "MQTT-3.2.2-14", "after Retain Available 0 the client must not publish with RETAIN 1", []string{"retain_unavailable"}},
+	{"5.0", "MQTT-3.2.2-15", "the client must not send packets over the broker's Maximum Packet Size", []string{"max_packet_size"}},
 	{"5.0", "MQTT-3.3.1-2", "DUP must be 0 for QoS 0", []string{"dup_qos0"}},
 	{"5.0", "MQTT-3.3.1-4", "a PUBLISH must not have both QoS bits set", []string{"qos_reserved"}},
 	{"5.0", "MQTT-3.3.2-2", "a topic name must not hold wildcards", []string{"topic_wildcard"}},
 	{"5.0", "MQTT-3.3.2-8", "a Topic Alias of 0 must not be sent", []string{"property_value"}},
+	{"5.0", "MQTT-3.3.2-9", "the client must not send a Topic Alias above the broker's Topic Alias Maximum", []string{"topic_alias_max"}},
+	{"5.0", "MQTT-3.3.2-11", "the server must not send a Topic Alias above the client's Topic Alias Maximum", []string{"topic_alias_max"}},
+	{"5.0", "MQTT-3.3.4-7", "the client keeps at most Receive Maximum QoS 1/2 PUBLISH unacknowledged", []string{"receive_max"}},
+	{"5.0", "MQTT-3.3.4-9", "the server keeps at most Receive Maximum QoS 1/2 PUBLISH unacknowledged", []string{"receive_max"}},
 	{"5.0", "5.0 §3.3.2.3.2", "Payload Format Indicator 0 or 1; 1 means the payload is UTF-8", []string{"payload_not_utf8", "property_value"}},
 	{"5.0", "5.0 §3.3.2.3.4", "a zero-length topic name needs a topic alias", []string{"illegal_topic_length"}},
 	{"5.0", "5.0 §3.3.2.3.8", "a Subscription Identifier of 0 is a protocol error (PUBLISH)", []string{"property_value"}},
@@ -114,9 +127,9 @@ var specTable = []specRule{
 	{"5.0", "5.0 §3.2.2.3.4", "Maximum QoS 0 or 1", []string{"property_value"}},
 	{"5.0", "5.0 §3.2.2.3.5", "Retain Available 0 or 1", []string{"property_value"}},
 	{"5.0", "5.0 §3.2.2.3.6", "Maximum Packet Size 0 is a protocol error (CONNACK)", []string{"property_value"}},
-	{"5.0", "5.0 §3.2.2.3.11", "Wildcard Subscription Available 0 or 1", []string{"property_value"}},
-	{"5.0", "5.0 §3.2.2.3.12", "Subscription Identifiers Available 0 or 1", []string{"property_value"}},
-	{"5.0", "5.0 §3.2.2.3.13", "Shared Subscription Available 0 or 1", []string{"property_value"}},
+	{"5.0", "5.0 §3.2.2.3.11", "Wildcard Subscription Available 0 or 1; a wildcard SUBSCRIBE after 0 is a protocol error", []string{"property_value", "wildcard_unavailable"}},
+	{"5.0", "5.0 §3.2.2.3.12", "Subscription Identifiers Available 0 or 1; a Subscription Identifier after 0 is a protocol error", []string{"property_value", "subid_unavailable"}},
+	{"5.0", "5.0 §3.2.2.3.13", "Shared Subscription Available 0 or 1; a shared SUBSCRIBE after 0 is a protocol error", []string{"property_value", "shared_unavailable"}},
 }
 
 // allowedCitation reports whether a finding of kind id on a packet of
@@ -243,6 +256,30 @@ func TestFindingsCiteTheirVersion(t *testing.T) {
 	}
 }
 
+// TestRulesCiteTheirVersion: the connection stage's rules (dissect.Rule)
+// cite, in every version they exist in, a rule of that version from
+// specTable for their kind; every one exists in 5.0, and the kind is
+// registered.
+func TestRulesCiteTheirVersion(t *testing.T) {
+	for _, r := range analyzerRules {
+		if _, ok := LookupExpert(r.Info.ID); !ok {
+			t.Errorf("rule kind %q not in the expert registry", r.Info.ID)
+		}
+		if r.Cite(V5) == "" {
+			t.Errorf("%s: no 5.0 reference", r.Info.ID)
+		}
+		for _, v := range []Version{V31, V311, V5} {
+			ref := r.Cite(v)
+			if ref == "" {
+				continue
+			}
+			if !allowedCitation(v, r.Info.ID, ref) {
+				t.Errorf("%s cites %q for %v, not a %v rule for it in specTable", r.Info.ID, ref, v, v)
+			}
+		}
+	}
+}
+
 // TestSpecTableShape: rows name real expert kinds, ids have their
 // version's form, sections say their version.
 func TestSpecTableShape(t *testing.T) {
@@ -268,6 +305,33 @@ func TestUTF8CitationPerVersion(t *testing.T) {
 		p := NewSession(v).Dissect(raw, ToServer)
 		if ex := p.Experts(); len(ex) != 1 || ex[0].Spec != want || ex[0].ID != "mqtt.expert.invalid_utf8" {
 			t.Errorf("%v: findings %v, want one citing %s", v, firstExperts(p, 3), want)
+		}
+	}
+}
+
+// A broker's PUBLISH with packet id 0 breaks the server's rule in 5.0
+// (MQTT-2.2.1-4), a client's the client's; 3.1.1 has one rule for both.
+func TestPacketIDZeroBySender(t *testing.T) {
+	raw := enc.EncodePublish(enc.Publish{Version: enc.V5, QoS: 1, PacketID: 0, Topic: "t", Payload: []byte("x")})
+	raw311 := enc.EncodePublish(enc.Publish{Version: enc.V311, QoS: 1, PacketID: 0, Topic: "t", Payload: []byte("x")})
+	for _, tc := range []struct {
+		raw  []byte
+		v    Version
+		dir  Direction
+		want string
+	}{
+		{raw, V5, ToServer, "MQTT-2.2.1-3"},
+		{raw, V5, ToClient, "MQTT-2.2.1-4"},
+		{raw311, V311, ToServer, "MQTT-2.3.1-1"},
+		{raw311, V311, ToClient, "MQTT-2.3.1-1"},
+	} {
+		p := NewSession(tc.v).Dissect(tc.raw, tc.dir)
+		ex := p.Experts()
+		if len(ex) != 1 || ex[0].ID != "mqtt.expert.packet_id_zero" || ex[0].Spec != tc.want {
+			t.Errorf("%v %v: findings %v, want packet_id_zero citing %s", tc.v, tc.dir, firstExperts(p, 3), tc.want)
+		}
+		if !allowedCitation(tc.v, ex[0].ID, ex[0].Spec) {
+			t.Errorf("%v %v: %s not in specTable", tc.v, tc.dir, ex[0].Spec)
 		}
 	}
 }

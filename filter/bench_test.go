@@ -2,6 +2,7 @@ package filter
 
 import (
 	"testing"
+	"time"
 
 	"github.com/mqttdump/mqttdump/dissect"
 )
@@ -40,10 +41,11 @@ func BenchmarkMatch(b *testing.B) {
 // TestMatchDoesNotAllocate keeps the benchmark's promise in plain go test.
 func TestMatchDoesNotAllocate(t *testing.T) {
 	p := packet(t, hexSubscribe, dissect.V311)
+	p.Gen = Generated{ResponseTo: 5, Latency: time.Millisecond}
 	for _, e := range []string{
 		`mqtt.topic == "c/d" && mqtt.sub.qos in {1..2}`, `mqtt.topic matches "^a"`, `count(mqtt.topic) == 2`,
 		`len(mqtt.topic) == 3`, `mqtt[0] == 82`, `tcp.port == 1883 || ip.src == 10.1.2.3`, `mqtt.expert.bytes_left_over`,
-		`mqtt.topic === "a/b"`, `frame.time_epoch > 1`,
+		`mqtt.topic === "a/b"`, `frame.time_epoch > 1`, `mqtt.latency > 0.0001 && mqtt.response_to == 5`,
 	} {
 		f, err := Compile(e)
 		if err != nil {

@@ -49,6 +49,7 @@ const (
 	srcMQTT                 // the "mqtt" protocol itself: always present, its bytes the packet
 	srcMeta                 // frame, IP and TCP metadata
 	srcExpert               // a finding with this id on the packet
+	srcGen                  // what the connection stage worked out (Packet.Gen)
 )
 
 // metaID names one metadata field.
@@ -74,6 +75,45 @@ const (
 	mTCPPort
 	mTCPStream
 )
+
+// genID names one generated field.
+type genID uint8
+
+const (
+	gResponseTo genID = iota
+	gLatency
+	gFlowStart
+	gFlowTime
+	gForwardedFrom
+	gForwardLatency
+	gRetainedCopy
+	gWillOf
+)
+
+type genField struct {
+	id   genID
+	info FieldInfo
+	t    vtype
+}
+
+func gen(id genID, t vtype, name, abbrev, typ, base, desc string) genField {
+	return genField{id, FieldInfo{Name: name, Abbrev: abbrev, Type: typ, Parent: "mqtt", Base: base, Desc: desc}, t}
+}
+
+// genFields are the connection stage's generated fields, named as the
+// breakdown and JSON name them and typed as Wireshark types its own
+// (dns.response_to is an FT_FRAMENUM, dns.time an FT_RELATIVE_TIME): a
+// filter or -e reads them from the stage's analysis, with or without a tree.
+var genFields = []genField{
+	gen(gResponseTo, vUint, "Response to", "mqtt.response_to", "FT_FRAMENUM", "", "Frame of the request this packet answers"),
+	gen(gLatency, vTime, "Latency", "mqtt.latency", "FT_RELATIVE_TIME", "", "Time since the request this packet answers"),
+	gen(gFlowStart, vUint, "Flow started in", "mqtt.flow_start", "FT_FRAMENUM", "", "PUBCOMP: frame of the QoS 2 PUBLISH that began the flow"),
+	gen(gFlowTime, vTime, "Flow time", "mqtt.flow_time", "FT_RELATIVE_TIME", "", "PUBCOMP: time since the QoS 2 PUBLISH that began the flow"),
+	gen(gForwardedFrom, vUint, "Forwarded from", "mqtt.forwarded_from", "FT_FRAMENUM", "", "Broker's PUBLISH: frame of the inbound PUBLISH it forwards"),
+	gen(gForwardLatency, vTime, "Forward latency", "mqtt.forward_latency", "FT_RELATIVE_TIME", "", "Broker's PUBLISH: time since the PUBLISH (or will) it forwards"),
+	gen(gRetainedCopy, vBool, "Retained copy for a new subscriber", "mqtt.retained_copy", "FT_BOOLEAN", "0", ""),
+	gen(gWillOf, vUint, "Will message of the CONNECT in", "mqtt.will_of", "FT_FRAMENUM", "", "Broker's PUBLISH of a will: frame of the CONNECT that carried it"),
+}
 
 // FieldInfo describes one name a filter or -e accepts, as tshark -G fields
 // lists it.
@@ -126,7 +166,8 @@ var metaFields = []metaField{
 }
 
 // Vocabulary lists every name a filter and -e accept: the protocols, the
-// frame/IP/TCP fields, every field of the registry and the expert ids
+// frame/IP/TCP fields, every field of the registry, the generated fields
+// of the connection stage and the expert ids
 // (dissect.ExpertIDs: a filter tests them by presence),
 // in tshark -G fields' order (a protocol, then its fields).
 func Vocabulary() []FieldInfo {
@@ -138,6 +179,9 @@ func Vocabulary() []FieldInfo {
 	for _, d := range dissect.Fields() {
 		out = append(out, FieldInfo{Name: d.Name, Abbrev: d.Abbrev, Type: d.TypeName(), Parent: d.Protocol(),
 			Base: d.BaseName(), Mask: d.Mask})
+	}
+	for _, g := range genFields {
+		out = append(out, g.info)
 	}
 	for _, e := range dissect.ExpertIDs() {
 		out = append(out, FieldInfo{Name: e.Summary, Abbrev: e.ID, Type: "FT_NONE", Parent: "mqtt"})
@@ -151,6 +195,7 @@ type ref struct {
 	t      vtype
 	src    source
 	meta   metaID
+	gen    genID
 	def    *dissect.FieldDef // srcTree
 	sliced bool              // a slice follows: values are bytes
 	slice  sliceSpec
@@ -201,6 +246,11 @@ func resolve(name string) (ref, bool) {
 	for _, m := range metaFields {
 		if m.info.Abbrev == name {
 			return ref{name: name, t: m.t, src: srcMeta, meta: m.id}, true
+		}
+	}
+	for _, g := range genFields {
+		if g.info.Abbrev == name {
+			return ref{name: name, t: g.t, src: srcGen, gen: g.id}, true
 		}
 	}
 	if _, ok := dissect.LookupExpert(name); ok {

@@ -257,3 +257,93 @@ func TestExpertID(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedFields: the connection stage's fields read from Packet.Gen,
+// present only where the analysis found them, typed as frame numbers and
+// relative times.
+func TestGeneratedFields(t *testing.T) {
+	ack := packet(t, hexPublish, dissect.V311)
+	ack.Gen = Generated{ResponseTo: 5, Latency: 250 * time.Microsecond}
+	comp := packet(t, hexPublish, dissect.V311)
+	comp.Gen = Generated{ResponseTo: 6, Latency: time.Millisecond, FlowStart: 3, FlowTime: 3 * time.Millisecond}
+	fwd := packet(t, hexPublish, dissect.V311)
+	fwd.Gen = Generated{ForwardedFrom: 2, ForwardLatency: 40 * time.Microsecond, Retained: true}
+	will := packet(t, hexPublish, dissect.V311)
+	will.Gen = Generated{WillOf: 1, ForwardLatency: 2 * time.Second}
+	plain := packet(t, hexPublish, dissect.V311)
+	tests := []struct {
+		expr string
+		p    *Packet
+		want bool
+	}{
+		{"mqtt.latency", ack, true},
+		{"mqtt.latency", plain, false},
+		{"mqtt.latency", fwd, false},
+		{"mqtt.latency > 0.0001", ack, true},
+		{"mqtt.latency > 0.0003", ack, false},
+		{"mqtt.latency == 0.00025", ack, true},
+		{"mqtt.response_to == 5", ack, true},
+		{"mqtt.response_to < 5", ack, false},
+		{"mqtt.response_to", plain, false},
+		{"mqtt.flow_start == 3 && mqtt.flow_time >= 0.003", comp, true},
+		{"mqtt.flow_time", ack, false},
+		{"mqtt.forwarded_from == 2 && mqtt.forward_latency < 0.001", fwd, true},
+		{"mqtt.retained_copy", fwd, true},
+		{"mqtt.retained_copy", ack, false},
+		{"mqtt.will_of == 1 && mqtt.forward_latency == 2", will, true},
+		{"mqtt.forwarded_from", will, false},
+		{"mqtt.response_to || mqtt.forwarded_from", plain, false},
+	}
+	for _, tc := range tests {
+		f, err := Compile(tc.expr)
+		if err != nil {
+			t.Errorf("%s: %v", tc.expr, err)
+			continue
+		}
+		if f.NeedsTree() {
+			t.Errorf("%s needs the tree", tc.expr)
+		}
+		if got := f.Match(tc.p); got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.expr, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		field string
+		p     *Packet
+		want  []Value
+	}{
+		{"mqtt.response_to", ack, []Value{{Kind: ValueUint, Uint: 5}}},
+		{"mqtt.latency", ack, []Value{{Kind: ValueTime, Dur: 250 * time.Microsecond}}},
+		{"mqtt.latency", plain, nil},
+		{"mqtt.flow_time", comp, []Value{{Kind: ValueTime, Dur: 3 * time.Millisecond}}},
+		{"mqtt.forward_latency", will, []Value{{Kind: ValueTime, Dur: 2 * time.Second}}},
+		{"mqtt.retained_copy", fwd, []Value{{Kind: ValueBool, Bool: true}}},
+	} {
+		f, err := ParseField(tc.field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := f.Values(tc.p, nil)
+		same := len(got) == len(tc.want)
+		for i := range got {
+			g, w := got[i], tc.want[i]
+			same = same && g.Kind == w.Kind && g.Uint == w.Uint && g.Bool == w.Bool && g.Dur == w.Dur
+		}
+		if !same {
+			t.Errorf("-e %s: %+v, want %+v", tc.field, got, tc.want)
+		}
+	}
+	if _, err := Compile(`mqtt.latency == "x"`); err == nil {
+		t.Error("a string compared with a time compiled")
+	}
+	seen := map[string]string{}
+	for _, f := range Vocabulary() {
+		seen[f.Abbrev] = f.Type
+	}
+	for name, typ := range map[string]string{"mqtt.latency": "FT_RELATIVE_TIME", "mqtt.response_to": "FT_FRAMENUM",
+		"mqtt.flow_time": "FT_RELATIVE_TIME", "mqtt.forwarded_from": "FT_FRAMENUM", "mqtt.forward_latency": "FT_RELATIVE_TIME"} {
+		if seen[name] != typ {
+			t.Errorf("-G fields: %s is %q, want %s", name, seen[name], typ)
+		}
+	}
+}

@@ -21,6 +21,24 @@ type Packet struct {
 	FrameLen int           // frame.len: that frame's length on the wire
 	Src, Dst netip.AddrPort
 	Stream   int // tcp.stream
+	// Gen is what the connection stage worked out about the packet: the
+	// generated fields mqtt.response_to, mqtt.latency, ...
+	Gen Generated
+}
+
+// Generated are the connection stage's findings about one packet; a zero
+// frame means the field is absent.
+type Generated struct {
+	ResponseTo int           // frame of the request this packet answers
+	Latency    time.Duration // since that request
+
+	FlowStart int           // PUBCOMP: frame of the QoS 2 PUBLISH that began the flow
+	FlowTime  time.Duration // since that PUBLISH
+
+	ForwardedFrom  int           // broker→subscriber PUBLISH: frame of the inbound PUBLISH it forwards
+	ForwardLatency time.Duration // since that PUBLISH (or, for a will, since the connection ended)
+	Retained       bool          // a retained message sent to a new subscriber
+	WillOf         int           // a will message: frame of the CONNECT that carried it
 }
 
 // value is one field value during evaluation; only the member of its type
@@ -90,6 +108,8 @@ func walkValues(p *Packet, r *ref, vis visitor) (stopped bool, n int) {
 		return false, n
 	case srcMeta:
 		return walkMeta(p, r, vis)
+	case srcGen:
+		return walkGen(&p.Gen, r, vis)
 	}
 	if p.MQTT == nil {
 		return false, 0
@@ -252,6 +272,54 @@ func walkMeta(p *Packet, r *ref, vis visitor) (bool, int) {
 		}
 	}
 	return false, n
+}
+
+// walkGen yields a generated field: a frame and its time are present
+// together, as the breakdown shows them.
+func walkGen(g *Generated, r *ref, vis visitor) (bool, int) {
+	var v value
+	switch r.gen {
+	case gResponseTo, gLatency:
+		if g.ResponseTo <= 0 {
+			return false, 0
+		}
+		v = value{t: vUint, u: uint64(g.ResponseTo)}
+		if r.gen == gLatency {
+			v = value{t: vTime, d: g.Latency}
+		}
+	case gFlowStart, gFlowTime:
+		if g.FlowStart <= 0 {
+			return false, 0
+		}
+		v = value{t: vUint, u: uint64(g.FlowStart)}
+		if r.gen == gFlowTime {
+			v = value{t: vTime, d: g.FlowTime}
+		}
+	case gForwardedFrom:
+		if g.ForwardedFrom <= 0 {
+			return false, 0
+		}
+		v = value{t: vUint, u: uint64(g.ForwardedFrom)}
+	case gForwardLatency:
+		if g.ForwardedFrom <= 0 && g.WillOf <= 0 {
+			return false, 0
+		}
+		v = value{t: vTime, d: g.ForwardLatency}
+	case gRetainedCopy:
+		if !g.Retained {
+			return false, 0
+		}
+		v = value{t: vBool, b: true}
+	case gWillOf:
+		if g.WillOf <= 0 {
+			return false, 0
+		}
+		v = value{t: vUint, u: uint64(g.WillOf)}
+	default:
+		return false, 0
+	}
+	n := 0
+	return emit(r, v, 0, vis, &n), n
 }
 
 // sliceSpec is Wireshark's [i:n] (offset, length), [i-j] (inclusive),

@@ -3,6 +3,8 @@ package render
 import (
 	"strconv"
 	"time"
+
+	"github.com/mqttdump/mqttdump/filter"
 )
 
 // Analysis is what the connection stage's analyzers found about a packet.
@@ -10,16 +12,10 @@ import (
 type Analysis struct {
 	ClientID string // client id of the packet's connection (from its CONNECT)
 
-	ResponseTo int           // frame of the request this packet answers
-	Latency    time.Duration // since that request
-
-	FlowStart int           // PUBCOMP: frame of the QoS 2 PUBLISH that began the flow
-	FlowTime  time.Duration // since that PUBLISH
-
-	ForwardedFrom  int           // broker→subscriber PUBLISH: frame of the inbound PUBLISH it forwards
-	ForwardLatency time.Duration // since that PUBLISH
-	Retained       bool          // a retained message sent to a new subscriber
-	WillOf         int           // a will message: frame of the CONNECT that carried it
+	// Generated are the answers, flows and forwards the analyzers paired
+	// the packet with; display filters and -e read them as the generated
+	// fields mqtt.response_to, mqtt.latency, ...
+	filter.Generated
 }
 
 // appendAnalysis writes the summary-line suffix: " [answers 34, 0.212 ms]".

@@ -233,6 +233,9 @@ func FilterPacket(pk *dissect.Packet, m *Meta) filter.Packet {
 	if m != nil {
 		p.Frame, p.Time, p.Rel, p.FrameLen = m.Frame, m.Time, m.Rel, m.FrameLen
 		p.Src, p.Dst, p.Stream = m.Src, m.Dst, m.Stream
+		if m.Analysis != nil {
+			p.Gen = m.Analysis.Generated
+		}
 	}
 	return p
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -130,6 +133,52 @@ func TestTimeFormats(t *testing.T) {
 	} {
 		if got := first("-t", tf); got != want {
 			t.Errorf("-t %s: %q, want %q", tf, got, want)
+		}
+	}
+}
+
+// The analyzers' generated fields work in -Y and -e like any other field,
+// without the field tree, and agree with the JSON's keys.
+func TestGeneratedFieldsCLI(t *testing.T) {
+	code, out, errs := runCLI(t, "", "-r", session311, "-Y", "mqtt.latency > 0.0001")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	golden(t, "generated-filter.golden", out)
+	code, out, errs = runCLI(t, "", "-r", session311, "-T", "fields", "-e", "frame.number", "-e", "mqtt.msgtype",
+		"-e", "mqtt.response_to", "-e", "mqtt.latency", "-e", "mqtt.flow_start", "-e", "mqtt.flow_time",
+		"-e", "mqtt.forwarded_from", "-e", "mqtt.forward_latency", "-e", "mqtt.retained_copy", "-E", "header=y",
+		"-Y", "mqtt.response_to || mqtt.forwarded_from")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	golden(t, "generated-fields.golden", out)
+	// Every JSON response_to and latency is the -e value of its frame.
+	_, js, _ := runCLI(t, "", "-r", session311, "-T", "json")
+	want := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(js), "\n") {
+		var o struct {
+			Frame      int      `json:"frame"`
+			ResponseTo int      `json:"response_to"`
+			Latency    *float64 `json:"latency"`
+		}
+		if err := json.Unmarshal([]byte(l), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.ResponseTo > 0 {
+			want[strconv.Itoa(o.Frame)] = fmt.Sprintf("%d %.6f", o.ResponseTo, *o.Latency)
+		}
+	}
+	_, out, _ = runCLI(t, "", "-r", session311, "-T", "fields", "-e", "frame.number", "-e", "mqtt.response_to", "-e", "mqtt.latency", "-Y", "mqtt.response_to")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(want) || len(want) == 0 {
+		t.Errorf("%d answers in -T fields, %d in the JSON", len(lines), len(want))
+	}
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		lat, _ := strconv.ParseFloat(f[2], 64)
+		if got := fmt.Sprintf("%s %.6f", f[1], lat); want[f[0]] != got {
+			t.Errorf("frame %s: -e gives %s, JSON %s", f[0], got, want[f[0]])
 		}
 	}
 }
