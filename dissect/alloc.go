@@ -6,8 +6,14 @@ import "strconv"
 // tree costs a few allocations instead of one per field. Slabs are never
 // reallocated, so pointers into them stay valid; one alloc serves one packet.
 type alloc struct {
-	nodes   []Node
-	ptrs    []*Node
+	nodes []Node
+	ptrs  []*Node
+	// Slabs filled before the current ones, kept so the next packet of an
+	// arena reuses them instead of allocating (bounded by the node budget).
+	nodeSlabs [][]Node
+	ptrSlabs  [][]*Node
+	nodeSlab  int // index of nodes in nodeSlabs
+	ptrSlab   int
 	experts []*Expert // every finding of the packet, in the order made
 	text    []byte    // scratch for the Info text
 	pkt     Packet    // the packet itself, when the alloc is an arena's
@@ -41,6 +47,12 @@ func (a *alloc) reset() *alloc {
 	if cap(a.nodes) == 0 {
 		*a = *newAlloc()
 	}
+	if len(a.nodeSlabs) > 0 {
+		a.nodes, a.nodeSlab = a.nodeSlabs[0][:0], 0
+	}
+	if len(a.ptrSlabs) > 0 {
+		a.ptrs, a.ptrSlab = a.ptrSlabs[0][:0], 0
+	}
 	a.nodes, a.ptrs, a.experts = a.nodes[:0], a.ptrs[:0], a.experts[:0]
 	a.count, a.cut, a.dropped, a.droppedMalformed = 0, nil, 0, false
 	return a
@@ -58,7 +70,7 @@ func (a *alloc) node(n Node) *Node {
 		return slot
 	}
 	if len(a.nodes) == cap(a.nodes) {
-		a.nodes = make([]Node, 0, 32)
+		a.nextNodeSlab()
 	}
 	a.nodes = append(a.nodes, n)
 	return &a.nodes[len(a.nodes)-1]
@@ -71,11 +83,52 @@ func (a *alloc) kids(n int) []*Node {
 		return nil
 	}
 	if cap(a.ptrs)-len(a.ptrs) < n {
-		a.ptrs = make([]*Node, 0, max(64, n))
+		a.nextPtrSlab(n)
 	}
 	l := len(a.ptrs)
 	a.ptrs = a.ptrs[:l+n]
 	return a.ptrs[l : l : l+n]
+}
+
+// nextNodeSlab moves to the next node slab, reusing one an earlier packet
+// filled; new slabs double in size up to 1024 nodes.
+func (a *alloc) nextNodeSlab() {
+	if len(a.nodeSlabs) == 0 {
+		a.nodeSlabs = append(a.nodeSlabs, a.nodes) // the first, from newAlloc
+	}
+	a.nodeSlab++
+	if a.nodeSlab < len(a.nodeSlabs) {
+		a.nodes = a.nodeSlabs[a.nodeSlab][:0]
+		return
+	}
+	a.nodes = make([]Node, 0, min(1024, 2*cap(a.nodes)))
+	a.nodeSlabs = append(a.nodeSlabs, a.nodes)
+}
+
+// nextPtrSlab moves to a pointer slab with room for n, as nextNodeSlab.
+func (a *alloc) nextPtrSlab(n int) {
+	if len(a.ptrSlabs) == 0 {
+		a.ptrSlabs = append(a.ptrSlabs, a.ptrs)
+	}
+	for a.ptrSlab++; a.ptrSlab < len(a.ptrSlabs); a.ptrSlab++ {
+		if cap(a.ptrSlabs[a.ptrSlab]) >= n {
+			a.ptrs = a.ptrSlabs[a.ptrSlab][:0]
+			return
+		}
+	}
+	a.ptrs = make([]*Node, 0, max(n, min(2048, 2*cap(a.ptrs))))
+	a.ptrSlabs = append(a.ptrSlabs, a.ptrs)
+	a.ptrSlab = len(a.ptrSlabs) - 1
+}
+
+// child appends ch to n's children, growing the slice inside the pointer
+// slabs rather than on the heap.
+func (a *alloc) child(n, ch *Node) {
+	if len(n.Children) == cap(n.Children) {
+		grown := a.kids(max(4, 2*len(n.Children)))
+		n.Children = append(grown, n.Children...)
+	}
+	n.Children = append(n.Children, ch)
 }
 
 // ringSize is larger than the nodes any one field decode holds on to.

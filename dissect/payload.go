@@ -42,7 +42,7 @@ func (pl *Payload) Add(parent *Node, n Node) *Node {
 		parent = pl.Node
 	}
 	nn := pl.a.node(n)
-	parent.Children = append(parent.Children, nn)
+	pl.a.child(parent, nn)
 	return nn
 }
 
