@@ -14,9 +14,9 @@ type alloc struct {
 	ptrSlabs  [][]*Node
 	nodeSlab  int // index of nodes in nodeSlabs
 	ptrSlab   int
-	experts []*Expert // every finding of the packet, in the order made
-	text    []byte    // scratch for the Info text
-	pkt     Packet    // the packet itself, when the alloc is an arena's
+	experts   []*Expert // every finding of the packet, in the order made
+	text      []byte    // scratch for the Info text
+	pkt       Packet    // the packet itself, when the alloc is an arena's
 	// noTree: the facts-only mode. Nodes come from a small ring and are not
 	// linked into a tree; the decoder reads values from them at once, so a
 	// reused slot only ever holds a node nobody needs any more.
