@@ -316,3 +316,56 @@ func TestLiveSnaplen(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveReadAllocs: reading a frame allocates nothing, from the pcapgo
+// handle of lo or the cooked socket of any. Needs root or CAP_NET_RAW.
+func TestLiveReadAllocs(t *testing.T) {
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) { liveReadAllocs(t, iface) })
+	}
+}
+
+func liveReadAllocs(t *testing.T, iface string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	live, err := OpenLive(iface, Config{Ports: []uint16{uint16(ln.Addr().(*net.TCPAddr).Port)}}, 0)
+	if err != nil {
+		if strings.Contains(err.Error(), "needs root") {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	defer live.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for range 20 {
+		conn.Write(pingreq())
+		time.Sleep(time.Millisecond)
+	}
+	timeout := time.AfterFunc(5*time.Second, func() { live.Close() })
+	defer timeout.Stop()
+	var readErr error
+	allocs := testing.AllocsPerRun(10, func() {
+		if _, _, _, err := (liveSource{live}).readPacket(); err != nil {
+			readErr = err
+		}
+	})
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per frame read", allocs)
+	}
+}

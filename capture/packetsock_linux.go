@@ -69,6 +69,14 @@ type cookedSocket struct {
 	rc   syscall.RawConn
 	buf  []byte // SLL2 header, then the packet (snaplen in all)
 	oob  []byte
+
+	// What one recvmsg fills, kept here so that a read allocates nothing.
+	sa    unix.RawSockaddrLinklayer
+	iov   unix.Iovec
+	msg   unix.Msghdr
+	n     uintptr
+	errno syscall.Errno
+	recv  func(fd uintptr) bool // s.recvmsg, bound once
 }
 
 var (
@@ -98,6 +106,7 @@ func openCooked(filter []bpf.RawInstruction, snaplen int) (packetSocket, error) 
 	}
 	file := os.NewFile(uintptr(fd), "packet socket (any)")
 	s := &cookedSocket{file: file, buf: make([]byte, snaplen)}
+	s.recv = s.recvmsg
 	if s.rc, err = file.SyscallConn(); err != nil {
 		file.Close()
 		return nil, fmt.Errorf("packet socket: %w", err)
@@ -134,31 +143,22 @@ func (s *cookedSocket) link() layers.LinkType          { return layers.LinkTypeL
 
 // read receives one packet behind the SLL2 header. recvmsg rather than
 // recvfrom: the same sockaddr_ll, plus the original length and the
-// kernel's timestamp as control messages. The raw syscall avoids the
-// allocations of unix.Recvmsg.
+// kernel's timestamp as control messages.
 func (s *cookedSocket) read() ([]byte, gopacket.CaptureInfo, error) {
-	var sa unix.RawSockaddrLinklayer
-	var iov unix.Iovec
-	iov.Base = &s.buf[sll2Len]
-	iov.SetLen(len(s.buf) - sll2Len)
-	msg := unix.Msghdr{Name: (*byte)(unsafe.Pointer(&sa)), Namelen: uint32(unsafe.Sizeof(sa)), Iov: &iov, Iovlen: 1}
+	s.iov.Base = &s.buf[sll2Len]
+	s.iov.SetLen(len(s.buf) - sll2Len)
+	s.msg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&s.sa)), Namelen: uint32(unsafe.Sizeof(s.sa)), Iov: &s.iov, Iovlen: 1}
 	if len(s.oob) > 0 {
-		msg.Control = &s.oob[0]
-		msg.SetControllen(len(s.oob))
+		s.msg.Control = &s.oob[0]
+		s.msg.SetControllen(len(s.oob))
 	}
-	var n uintptr
-	var errno syscall.Errno
-	err := s.rc.Read(func(fd uintptr) bool {
-		// MSG_TRUNC: n is the packet's length even when the buffer is shorter.
-		n, _, errno = syscall.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&msg)), unix.MSG_TRUNC)
-		return errno != syscall.EAGAIN
-	})
-	if err != nil {
+	if err := s.rc.Read(s.recv); err != nil {
 		return nil, gopacket.CaptureInfo{}, fmt.Errorf("read packet: %w", err)
 	}
-	if errno != 0 {
-		return nil, gopacket.CaptureInfo{}, fmt.Errorf("read packet: %w", errno)
+	if s.errno != 0 {
+		return nil, gopacket.CaptureInfo{}, fmt.Errorf("read packet: %w", s.errno)
 	}
+	n, sa, msg := s.n, &s.sa, &s.msg
 	var ci gopacket.CaptureInfo
 	ci.Length = int(n)
 	oob := s.oob[:msg.Controllen]
@@ -181,7 +181,7 @@ func (s *cookedSocket) read() ([]byte, gopacket.CaptureInfo, error) {
 		ci.Timestamp = time.Now()
 	}
 	ci.CaptureLength = min(int(n), len(s.buf)-sll2Len) + sll2Len
-	ci.Length += sll2Len
+	ci.Length = max(ci.Length+sll2Len, ci.CaptureLength)
 	halen := min(int(sa.Halen), len(sa.Addr))
 	sll2Header{
 		protocol: htons(sa.Protocol),
@@ -192,4 +192,12 @@ func (s *cookedSocket) read() ([]byte, gopacket.CaptureInfo, error) {
 	}.put(s.buf)
 	ci.InterfaceIndex = int(sa.Ifindex)
 	return s.buf[:ci.CaptureLength], ci, nil
+}
+
+// recvmsg is one try of the raw syscall (unix.Recvmsg allocates); false
+// asks the poller to wait. MSG_TRUNC: n is the packet's length even when
+// the buffer is shorter.
+func (s *cookedSocket) recvmsg(fd uintptr) bool {
+	s.n, _, s.errno = syscall.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.msg)), unix.MSG_TRUNC)
+	return s.errno != syscall.EAGAIN
 }
