@@ -12,36 +12,62 @@ const maxFilterPorts = 16
 // MaxLivePorts is how many ports a live capture's kernel filter can take.
 const MaxLivePorts = maxFilterPorts
 
-// portFilter assembles the kernel filter "tcp port A or tcp port B ..." for
-// Ethernet frames: IPv4 and IPv6 (without extension headers), untagged or
-// with one 802.1Q tag. Packet sockets usually see VLAN tags stripped into
-// metadata, so the tagged branch is for the cases where they are not.
-func portFilter(ports []uint16, loopback bool) ([]bpf.RawInstruction, error) {
-	prog, err := portProgram(ports)
+// filterOpts says what the packets a kernel filter sees look like.
+type filterOpts struct {
+	// cooked: packets start at the network header (a SOCK_DGRAM socket, as
+	// for -i any), not at an Ethernet header.
+	cooked bool
+	// dropOutgoing drops the copies the host sent: on every interface
+	// (a socket bound to a loopback interface) or, when loopbacks is set,
+	// only on those interface indexes.
+	dropOutgoing bool
+	loopbacks    []int
+}
+
+// portFilter assembles the kernel filter "tcp port A or tcp port B ...":
+// IPv4 and IPv6 (without extension headers); on Ethernet frames untagged
+// or with one 802.1Q tag. Packet sockets usually see VLAN tags stripped
+// into metadata, so the tagged branch is for the cases where they are not.
+func portFilter(ports []uint16, o filterOpts) ([]bpf.RawInstruction, error) {
+	prog, err := portProgram(ports, o.cooked)
 	if err != nil {
 		return nil, err
 	}
-	if loopback {
-		prog = withoutOutgoing(prog)
+	if o.dropOutgoing {
+		if prog, err = withoutOutgoing(prog, o.loopbacks); err != nil {
+			return nil, err
+		}
 	}
 	return bpf.Assemble(prog)
 }
 
 // portProgram is portFilter before assembly (the tests run it in bpf.VM).
-func portProgram(ports []uint16) ([]bpf.Instruction, error) {
+func portProgram(ports []uint16, cooked bool) ([]bpf.Instruction, error) {
 	if len(ports) == 0 || len(ports) > maxFilterPorts {
 		return nil, fmt.Errorf("the kernel filter takes 1 to %d ports, got %d", maxFilterPorts, len(ports))
 	}
 	var a asm
-	a.op(bpf.LoadAbsolute{Off: 12, Size: 2})
-	a.jeq(etherIPv4, "v4_14", "")
-	a.jeq(etherIPv6, "v6_14", "")
-	a.jeq(0x8100, "vlan", "drop")
-	a.label("vlan")
-	a.op(bpf.LoadAbsolute{Off: 16, Size: 2})
-	a.jeq(etherIPv4, "v4_18", "")
-	a.jeq(etherIPv6, "v6_18", "drop")
-	for _, base := range []uint32{14, 18} {
+	bases := []uint32{14, 18}
+	if cooked {
+		// No link header: the IP version nibble tells v4 from v6 (the
+		// protocol in skb metadata would do too, but bpf.VM cannot test
+		// that, and the decoder checks the SLL2 protocol anyway).
+		bases = []uint32{0}
+		a.op(bpf.LoadAbsolute{Off: 0, Size: 1})
+		a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xf0})
+		a.jeq(0x40, "v4_0", "")
+		a.jeq(0x60, "v6_0", "drop")
+	} else {
+		a.op(bpf.LoadAbsolute{Off: 12, Size: 2})
+		a.jeq(etherIPv4, "v4_14", "")
+		a.jeq(etherIPv6, "v6_14", "")
+		a.jeq(0x8100, "vlan", "drop")
+		a.label("vlan")
+		a.op(bpf.LoadAbsolute{Off: 16, Size: 2})
+		a.jeq(etherIPv4, "v4_18", "")
+		a.jeq(etherIPv6, "v6_18", "drop")
+	}
+	for _, base := range bases {
 		a.label(fmt.Sprintf("v4_%d", base))
 		a.op(bpf.LoadAbsolute{Off: base + 9, Size: 1})
 		a.jeq(6, "", "drop")
@@ -145,14 +171,39 @@ func (a *asm) resolve() ([]bpf.Instruction, error) {
 // packetOutgoing is the packet type (sll_pkttype) of a frame the host sent.
 const packetOutgoing = 4
 
+// maxLoopbacks bounds the interface tests in front of a filter.
+const maxLoopbacks = 8
+
 // withoutOutgoing puts in front of a filter a test that drops frames the
-// host sent. On a loopback interface every frame is seen twice, once going
-// out and once coming in; libpcap skips the outgoing copy, and so must we
-// for frame numbers to match tcpdump's.
-func withoutOutgoing(prog []bpf.Instruction) []bpf.Instruction {
-	return append([]bpf.Instruction{
+// host sent, on any interface or only on the loopback interfaces given. On
+// a loopback interface every frame is seen twice, once going out and once
+// coming in; libpcap skips the outgoing copy, and so must we for frame
+// numbers to match tcpdump's. On other interfaces (-i any) what the host
+// sent is kept.
+func withoutOutgoing(prog []bpf.Instruction, loopbacks []int) ([]bpf.Instruction, error) {
+	if len(loopbacks) == 0 {
+		return append([]bpf.Instruction{
+			bpf.LoadExtension{Num: bpf.ExtType},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipTrue: 0, SkipFalse: 1},
+			bpf.RetConstant{Val: 0},
+		}, prog...), nil
+	}
+	n := len(loopbacks)
+	if n > maxLoopbacks {
+		return nil, fmt.Errorf("the kernel filter takes at most %d loopback interfaces, got %d", maxLoopbacks, n)
+	}
+	pre := []bpf.Instruction{
 		bpf.LoadExtension{Num: bpf.ExtType},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipTrue: 0, SkipFalse: 1},
-		bpf.RetConstant{Val: 0},
-	}, prog...)
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipTrue: 0, SkipFalse: uint8(n + 2)},
+		bpf.LoadExtension{Num: bpf.ExtInterfaceIndex},
+	}
+	for i, idx := range loopbacks {
+		var no uint8
+		if i == n-1 {
+			no = 1 // past the drop, to the port test
+		}
+		pre = append(pre, bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(idx), SkipTrue: uint8(n - 1 - i), SkipFalse: no})
+	}
+	pre = append(pre, bpf.RetConstant{Val: 0})
+	return append(pre, prog...), nil
 }

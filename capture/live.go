@@ -3,7 +3,12 @@ package capture
 import (
 	"fmt"
 	"net"
+	"strings"
 )
+
+// AnyInterface is the pseudo-interface that captures on all interfaces
+// (Linux cooked capture, LINKTYPE_LINUX_SLL2), as tcpdump -i any does.
+const AnyInterface = "any"
 
 // Interfaces lists the network interfaces (for -D).
 func Interfaces() ([]net.Interface, error) {
@@ -20,12 +25,10 @@ func unknownInterface(name string) error {
 	if err != nil {
 		return fmt.Errorf("no interface %q", name)
 	}
-	names := ""
-	for i, ifc := range ifs {
-		if i > 0 {
-			names += ", "
-		}
-		names += ifc.Name
+	names := make([]string, 0, len(ifs)+1)
+	for _, ifc := range ifs {
+		names = append(names, ifc.Name)
 	}
-	return fmt.Errorf("no interface %q (interfaces: %s)", name, names)
+	names = append(names, AnyInterface)
+	return fmt.Errorf("no interface %q (interfaces: %s)", name, strings.Join(names, ", "))
 }

@@ -13,41 +13,44 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// Live is a capture on a Linux interface through an AF_PACKET socket (pure
-// Go, no libpcap) with a kernel filter for the MQTT ports.
+// Live is a capture on a Linux interface, or on all of them (-i any),
+// through an AF_PACKET socket (pure Go, no libpcap) with a kernel filter
+// for the MQTT ports.
 type Live struct {
 	iface   string
 	cfg     Config
-	h       *pcapgo.EthernetHandle
+	sock    packetSocket
+	rc      syscall.RawConn // the socket, for its counters and queue; nil if unreachable
 	snaplen int
 
 	// Warning is set when the capture works but not as configured (the
 	// kernel queue could not be sized); the caller shows it.
 	Warning string
 
-	mu      sync.Mutex // guards the handle's close and the drop counters
+	mu      sync.Mutex // guards the socket's close and the drop counters
 	closed  bool
 	seen    int
 	dropped int
 }
 
-// OpenLive opens iface for capture of cfg.Ports (snaplen <= 0: 262144).
-// Refused permissions become "capturing on eth0 needs root or CAP_NET_RAW";
-// an unknown name lists the interfaces that exist.
+// OpenLive opens iface ("any": all interfaces, Linux cooked capture) for
+// capture of cfg.Ports (snaplen <= 0: 262144). Refused permissions become
+// "capturing on eth0 needs root or CAP_NET_RAW"; an unknown name lists the
+// interfaces that exist.
 func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {
 	cfg = cfg.withDefaults()
-	ifc, err := net.InterfaceByName(iface)
-	if err != nil {
-		return nil, unknownInterface(iface)
+	if snaplen <= 0 || snaplen > maxRecord {
+		snaplen = maxRecord
 	}
-	filter, err := portFilter(cfg.Ports, ifc.Flags&net.FlagLoopback != 0)
-	if err != nil {
-		return nil, fmt.Errorf("capturing on %s: %w", iface, err)
+	var sock packetSocket
+	var err error
+	if iface == AnyInterface {
+		sock, err = openAny(cfg.Ports, snaplen)
+	} else {
+		sock, err = openNamed(iface, cfg.Ports, snaplen)
 	}
-	h, err := pcapgo.NewEthernetHandle(iface)
 	if err != nil {
 		// pcapgo formats the errno with %s, so match its text.
 		if isPermission(err) {
@@ -55,25 +58,52 @@ func OpenLive(iface string, cfg Config, snaplen int) (*Live, error) {
 		}
 		return nil, fmt.Errorf("capturing on %s: %w", iface, err)
 	}
-	if snaplen <= 0 || snaplen > maxRecord {
-		snaplen = maxRecord
+	l := &Live{iface: iface, cfg: cfg, sock: sock, snaplen: snaplen}
+	l.rc, err = sock.conn()
+	if err == nil {
+		err = setReceiveBuffer(l.rc, cfg.BufferSize)
 	}
-	if err := h.SetCaptureLength(snaplen); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("capturing on %s: set snaplen %d: %w", iface, snaplen, err)
-	}
-	if err := h.SetBPF(filter); err != nil {
-		h.Close()
-		if isPermission(err) {
-			return nil, fmt.Errorf("capturing on %s needs root or CAP_NET_RAW", iface)
-		}
-		return nil, fmt.Errorf("capturing on %s: attach filter: %w", iface, err)
-	}
-	l := &Live{iface: iface, cfg: cfg, h: h, snaplen: snaplen}
-	if err := setReceiveBuffer(h, cfg.BufferSize); err != nil {
+	if err != nil {
 		l.Warning = fmt.Sprintf("capturing on %s: cannot set the %d-byte kernel buffer (%v); frames may be dropped under load", iface, cfg.BufferSize, err)
 	}
 	return l, nil
+}
+
+// openNamed opens one interface; its frames carry their Ethernet header.
+func openNamed(iface string, ports []uint16, snaplen int) (packetSocket, error) {
+	ifc, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, unknownInterface(iface)
+	}
+	filter, err := portFilter(ports, filterOpts{dropOutgoing: ifc.Flags&net.FlagLoopback != 0})
+	if err != nil {
+		return nil, err
+	}
+	return openEthernet(ifc, filter, snaplen)
+}
+
+// openAny opens the cooked socket on all interfaces; the outgoing copies
+// are dropped on the loopback interfaces only.
+func openAny(ports []uint16, snaplen int) (packetSocket, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	var loopbacks []int
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			loopbacks = append(loopbacks, ifc.Index)
+		}
+	}
+	o := filterOpts{cooked: true}
+	if len(loopbacks) > 0 {
+		o.dropOutgoing, o.loopbacks = true, loopbacks
+	}
+	filter, err := portFilter(ports, o)
+	if err != nil {
+		return nil, err
+	}
+	return openCooked(filter, snaplen)
 }
 
 func isPermission(err error) bool {
@@ -87,7 +117,7 @@ func isPermission(err error) bool {
 func (l *Live) Run(ctx context.Context, fn func(*Event) error) (Stats, error) {
 	e := newEngine(l.cfg, fn)
 	e.clockStep = liveClockStep
-	e.stats.LinkType, e.stats.Snaplen = layers.LinkTypeEthernet, l.snaplen
+	e.stats.LinkType, e.stats.Snaplen = l.sock.link(), l.snaplen
 	// On cancellation the frames already queued in the kernel are still
 	// read (as tcpdump does); then the socket closes, which is the only
 	// thing that ends a blocked read.
@@ -117,12 +147,12 @@ func (l *Live) Run(ctx context.Context, fn func(*Event) error) (Stats, error) {
 func (l *Live) collectStats() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed || l.rc == nil {
 		return
 	}
-	if st, err := l.h.Stats(); err == nil {
-		l.seen += int(st.Packets)
-		l.dropped += int(st.Drops)
+	if packets, drops, err := kernelStats(l.rc); err == nil {
+		l.seen += packets
+		l.dropped += drops
 	}
 }
 
@@ -135,7 +165,7 @@ func (l *Live) Close() error {
 		return nil
 	}
 	l.closed = true
-	if err := l.h.Close(); err != nil {
+	if err := l.sock.Close(); err != nil {
 		return fmt.Errorf("close capture on %s: %w", l.iface, err)
 	}
 	return nil
@@ -148,9 +178,12 @@ const maxDrain = 5 * time.Second
 // drain waits until the kernel queue of the socket is empty (the reader
 // goroutine empties it), for at most d.
 func (l *Live) drain(d time.Duration) {
+	if l.rc == nil {
+		return
+	}
 	end := time.Now().Add(d)
 	for empty := 0; empty < 3 && time.Now().Before(end); {
-		n, err := queuedBytes(l.h)
+		n, err := queuedBytes(l.rc)
 		if err != nil {
 			return
 		}
@@ -166,7 +199,6 @@ func (l *Live) drain(d time.Duration) {
 type liveSource struct{ l *Live }
 
 func (s liveSource) readPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-	data, ci, err := s.l.h.ZeroCopyReadPacketData()
-	ci.AncillaryData = nil
-	return data, ci, layers.LinkTypeEthernet, err
+	data, ci, err := s.l.sock.read()
+	return data, ci, s.l.sock.link(), err
 }

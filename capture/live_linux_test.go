@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 func TestOpenLiveUnknownInterface(t *testing.T) {
@@ -38,13 +40,19 @@ func TestInterfaces(t *testing.T) {
 // TestLiveLoopback captures a real TCP exchange on 127.0.0.1 (needs root
 // or CAP_NET_RAW; skipped otherwise).
 func TestLiveLoopback(t *testing.T) {
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) { liveLoopback(t, iface) })
+	}
+}
+
+func liveLoopback(t *testing.T, iface string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	live, err := OpenLive("lo", Config{Ports: []uint16{port}}, 0)
+	live, err := OpenLive(iface, Config{Ports: []uint16{port}}, 0)
 	if err != nil {
 		if strings.Contains(err.Error(), "needs root") {
 			t.Skip(err)
@@ -125,13 +133,19 @@ func TestLiveLoopback(t *testing.T) {
 // and an incoming copy (libpcap's behaviour, so frame numbers match
 // tcpdump's). Needs root or CAP_NET_RAW.
 func TestLiveLoopbackOnce(t *testing.T) {
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) { liveLoopbackOnce(t, iface) })
+	}
+}
+
+func liveLoopbackOnce(t *testing.T, iface string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	live, err := OpenLive("lo", Config{Ports: []uint16{port}}, 0)
+	live, err := OpenLive(iface, Config{Ports: []uint16{port}}, 0)
 	if err != nil {
 		if strings.Contains(err.Error(), "needs root") {
 			t.Skip(err)
@@ -159,10 +173,26 @@ func TestLiveLoopbackOnce(t *testing.T) {
 	timeout := time.AfterFunc(3*time.Second, func() { live.Close() })
 	defer timeout.Stop()
 	src := liveSource{live}
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for len(frames) < 16 {
-		data, _, _, err := src.readPacket()
+		data, ci, lt, err := src.readPacket()
 		if err != nil {
 			break
+		}
+		if iface == AnyInterface {
+			// The copies differ in their SLL2 packet type: compare what follows.
+			want := make([]byte, sll2Len)
+			sll2Header{protocol: etherIPv4, ifindex: int32(lo.Index), hatype: 772, addr: make([]byte, 6)}.put(want)
+			if lt != layers.LinkTypeLinuxSLL2 || len(data) < sll2Len || !bytes.Equal(data[:sll2Len], want) || ci.InterfaceIndex != lo.Index {
+				t.Fatalf("link %v, SLL2 header % x, want % x", lt, data[:min(len(data), sll2Len)], want)
+			}
+			if ci.Length != len(data) || ci.CaptureLength != len(data) {
+				t.Fatalf("lengths %d/%d of a %d-byte frame", ci.CaptureLength, ci.Length, len(data))
+			}
+			data = data[sll2Len:]
 		}
 		frames = append(frames, append([]byte(nil), data...))
 	}
@@ -180,13 +210,19 @@ func TestLiveLoopbackOnce(t *testing.T) {
 // cancelled (Ctrl-C) are still read and delivered, and the kernel's counts
 // are reported. Needs root or CAP_NET_RAW.
 func TestLiveDrainOnCancel(t *testing.T) {
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) { liveDrainOnCancel(t, iface) })
+	}
+}
+
+func liveDrainOnCancel(t *testing.T, iface string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
-	live, err := OpenLive("lo", Config{Ports: []uint16{port}}, 0)
+	live, err := OpenLive(iface, Config{Ports: []uint16{port}}, 0)
 	if err != nil {
 		if strings.Contains(err.Error(), "needs root") {
 			t.Skip(err)
@@ -229,5 +265,107 @@ func TestLiveDrainOnCancel(t *testing.T) {
 	}
 	if !st.Interrupted || st.Received < st.Frames || st.Received == 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestLiveSnaplen: -s cuts frames on lo and on any alike (the SLL2 header
+// counts in the snapshot length, as with libpcap). Needs root or CAP_NET_RAW.
+func TestLiveSnaplen(t *testing.T) {
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			const snaplen = 80
+			live, err := OpenLive(iface, Config{Ports: []uint16{uint16(ln.Addr().(*net.TCPAddr).Port)}}, snaplen)
+			if err != nil {
+				if strings.Contains(err.Error(), "needs root") {
+					t.Skip(err)
+				}
+				t.Fatal(err)
+			}
+			defer live.Close()
+			go func() {
+				if c, err := ln.Accept(); err == nil {
+					io.Copy(io.Discard, c)
+					c.Close()
+				}
+			}()
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.Write(publish("snap", 500))
+			timeout := time.AfterFunc(3*time.Second, func() { live.Close() })
+			defer timeout.Stop()
+			for {
+				data, ci, _, err := liveSource{live}.readPacket()
+				if err != nil {
+					t.Fatal("no cut frame read")
+				}
+				if ci.Length > 500 {
+					if len(data) != snaplen || ci.CaptureLength != snaplen {
+						t.Fatalf("%d bytes (capture length %d) of a %d-byte frame, want %d", len(data), ci.CaptureLength, ci.Length, snaplen)
+					}
+					return
+				}
+			}
+		})
+	}
+}
+
+// TestLiveReadAllocs: reading a frame allocates nothing, from the pcapgo
+// handle of lo or the cooked socket of any. Needs root or CAP_NET_RAW.
+func TestLiveReadAllocs(t *testing.T) {
+	for _, iface := range []string{"lo", AnyInterface} {
+		t.Run(iface, func(t *testing.T) { liveReadAllocs(t, iface) })
+	}
+}
+
+func liveReadAllocs(t *testing.T, iface string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	live, err := OpenLive(iface, Config{Ports: []uint16{uint16(ln.Addr().(*net.TCPAddr).Port)}}, 0)
+	if err != nil {
+		if strings.Contains(err.Error(), "needs root") {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	defer live.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for range 20 {
+		conn.Write(pingreq())
+		time.Sleep(time.Millisecond)
+	}
+	timeout := time.AfterFunc(5*time.Second, func() { live.Close() })
+	defer timeout.Stop()
+	var readErr error
+	allocs := testing.AllocsPerRun(10, func() {
+		if _, _, _, err := (liveSource{live}).readPacket(); err != nil {
+			readErr = err
+		}
+	})
+	if readErr != nil {
+		t.Fatal(readErr)
+	}
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per frame read", allocs)
 	}
 }

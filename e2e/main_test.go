@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/mqttdump/mqttdump/internal/testenv"
 )
 
 // mqttdumpBin is the binary built once by TestMain; buildErr is why not.
@@ -22,7 +24,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	mqttdumpBin, buildErr = buildMqttdump(dir)
-	code := m.Run()
+	code := testenv.Main(m) // also says when corpus tests skipped
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -94,8 +96,8 @@ func (o *captureOpts) flagSet(sys stdio) *pflag.FlagSet {
 	fs.SetOutput(sys.err)
 	fs.SortFlags = false
 	fs.StringVarP(&o.read, "read", "r", "", "read packets from a pcap or pcapng FILE (- for standard input)")
-	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE (Linux; root or CAP_NET_RAW)")
-	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use, and exit")
+	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on IFACE; any captures on all interfaces (Linux, root or CAP_NET_RAW)")
+	fs.BoolVarP(&o.list, "list-interfaces", "D", false, "list the interfaces -i can use (any: all of them), and exit")
 	fs.StringSliceVarP(&o.ports, "port", "p", nil, "more MQTT TCP ports besides 1883 and 8883: repeat or comma-separate (files find MQTT on any port by content)")
 	fs.BoolVarP(&o.verbose, "verbose", "V", false, "print the annotated byte-by-byte breakdown under each summary line")
 	fs.IntVarP(&o.count, "count", "c", 0, "stop after N MQTT packets have been shown")
@@ -325,17 +327,44 @@ func (o *captureOpts) config() (capture.Config, error) {
 	return cfg, nil
 }
 
-func listInterfaces(sys stdio) error {
+// ifaceEntry is one line of -D.
+type ifaceEntry struct {
+	name, desc string
+	up         bool
+}
+
+// interfaceList is what -D lists and -i N numbers: the interfaces, then
+// the pseudo-interface any, as tcpdump lists it.
+func interfaceList() ([]ifaceEntry, error) {
 	ifs, err := capture.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	list := make([]ifaceEntry, 0, len(ifs)+1)
+	for _, ifc := range ifs {
+		list = append(list, ifaceEntry{name: ifc.Name, up: ifc.Flags&net.FlagUp != 0})
+	}
+	if runtime.GOOS == "linux" {
+		list = append(list, ifaceEntry{name: capture.AnyInterface, desc: "Pseudo-device that captures on all interfaces", up: true})
+	}
+	return list, nil
+}
+
+func listInterfaces(sys stdio) error {
+	ifs, err := interfaceList()
 	if err != nil {
 		return fmt.Errorf("list interfaces: %w", err)
 	}
 	for i, ifc := range ifs {
 		state := "down"
-		if ifc.Flags&1 != 0 {
+		if ifc.up {
 			state = "up"
 		}
-		fmt.Fprintf(sys.out, "%d.%s [%s]\n", i+1, ifc.Name, state)
+		if ifc.desc != "" {
+			fmt.Fprintf(sys.out, "%d.%s (%s) [%s]\n", i+1, ifc.name, ifc.desc, state)
+		} else {
+			fmt.Fprintf(sys.out, "%d.%s [%s]\n", i+1, ifc.name, state)
+		}
 	}
 	return nil
 }
@@ -454,19 +483,19 @@ func (o *captureOpts) ifaceByNumber() error {
 	if err != nil || o.iface == "" {
 		return nil
 	}
-	ifs, err := capture.Interfaces()
+	ifs, err := interfaceList()
 	if err != nil {
 		return err
 	}
 	for _, ifc := range ifs {
-		if ifc.Name == o.iface {
+		if ifc.name == o.iface {
 			return nil
 		}
 	}
 	if n < 1 || n > len(ifs) {
 		return usagef("-i %d: there are %d interfaces (mqttdump -D lists them)", n, len(ifs))
 	}
-	o.iface = ifs[n-1].Name
+	o.iface = ifs[n-1].name
 	return nil
 }
 

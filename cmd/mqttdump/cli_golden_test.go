@@ -129,7 +129,7 @@ func TestBashCompletion(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "c.bash"), []byte(script), 0o644)
 	// A stand-in mqttdump on PATH answers -D and -G fields as the real one does.
-	stub := "#!/bin/sh\ncase \"$1\" in\n-D) printf '1.lo [up]\\n2.eth0 [up]\\n' ;;\n" +
+	stub := "#!/bin/sh\ncase \"$1\" in\n-D) printf '1.lo [up]\\n2.eth0 [up]\\n3.any (Pseudo-device that captures on all interfaces) [up]\\n' ;;\n" +
 		"-G) printf 'F\\tTopic\\tmqtt.topic\\tFT_STRING\\tmqtt\\nF\\tQoS Level\\tmqtt.qos\\tFT_UINT8\\tmqtt\\n' ;;\nesac\n"
 	os.WriteFile(filepath.Join(dir, "mqttdump"), []byte(stub), 0o755)
 	for _, tt := range []struct {

@@ -26,7 +26,8 @@ var (
 	}
 )
 
-// Shell commands the scripts run to list interfaces and field names.
+// Shell commands the scripts run to list interfaces (any included: -D
+// lists it) and field names.
 const (
 	listIfaces = `mqttdump -D 2>/dev/null | sed -e 's/^[0-9]*\.//' -e 's/ .*//'`
 	listFields = `mqttdump -G fields 2>/dev/null | cut -f3`
@@ -111,7 +112,7 @@ func writeBash(w io.Writer) error {
 			case "file":
 				action = `COMPREPLY=($(compgen -f -- "$cur"))`
 			case "iface":
-				action = `COMPREPLY=($(compgen -W "$(` + listIfaces + `) any" -- "$cur"))`
+				action = `COMPREPLY=($(compgen -W "$(` + listIfaces + `)" -- "$cur"))`
 			case "field":
 				action = `COMPREPLY=($(compgen -W "$(` + listFields + `)" -- "$cur"))`
 			case "enum":
@@ -182,7 +183,7 @@ func appendOnce(list []string, s string) []string {
 func writeZsh(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("#compdef mqttdump\n# zsh completion for mqttdump; install with: mqttdump completion zsh > \"${fpath[1]}/_mqttdump\"\n\n")
-	b.WriteString("_mqttdump_ifaces() { local -a i; i=(${(f)\"$(" + listIfaces + ")\"} any); _describe interface i }\n")
+	b.WriteString("_mqttdump_ifaces() { local -a i; i=(${(f)\"$(" + listIfaces + ")\"}); _describe interface i }\n")
 	b.WriteString("_mqttdump_fields() { local -a f; f=(${(f)\"$(" + listFields + ")\"}); _describe field f }\n\n")
 	b.WriteString("_mqttdump() {\n    local -a cmds\n    cmds=(\n")
 	for _, c := range commands() {
@@ -273,7 +274,7 @@ func writeFish(w io.Writer) error {
 			case "file":
 				b.WriteString(" -r -F")
 			case "iface":
-				b.WriteString(" -x -a \"(" + listIfaces + "; echo any)\"")
+				b.WriteString(" -x -a \"(" + listIfaces + ")\"")
 			case "field":
 				b.WriteString(" -x -a \"(" + listFields + ")\"")
 			case "enum":

@@ -7,7 +7,7 @@ _mqttdump() {
         esac
     done
     case "$prev" in
-        -i|--interface) COMPREPLY=($(compgen -W "$(mqttdump -D 2>/dev/null | sed -e 's/^[0-9]*\.//' -e 's/ .*//') any" -- "$cur")); return ;;
+        -i|--interface) COMPREPLY=($(compgen -W "$(mqttdump -D 2>/dev/null | sed -e 's/^[0-9]*\.//' -e 's/ .*//')" -- "$cur")); return ;;
         -Y|--filter|-e|--field) COMPREPLY=($(compgen -W "$(mqttdump -G fields 2>/dev/null | cut -f3)" -- "$cur")); return ;;
         --mqtt-version) COMPREPLY=($(compgen -W "auto 3.1 3.1.1 5" -- "$cur")); return ;;
         --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;

@@ -1,7 +1,7 @@
 #compdef mqttdump
 # zsh completion for mqttdump; install with: mqttdump completion zsh > "${fpath[1]}/_mqttdump"
 
-_mqttdump_ifaces() { local -a i; i=(${(f)"$(mqttdump -D 2>/dev/null | sed -e 's/^[0-9]*\.//' -e 's/ .*//')"} any); _describe interface i }
+_mqttdump_ifaces() { local -a i; i=(${(f)"$(mqttdump -D 2>/dev/null | sed -e 's/^[0-9]*\.//' -e 's/ .*//')"}); _describe interface i }
 _mqttdump_fields() { local -a f; f=(${(f)"$(mqttdump -G fields 2>/dev/null | cut -f3)"}); _describe field f }
 
 _mqttdump() {
@@ -31,8 +31,8 @@ _mqttdump() {
                 '(-s --summary)'{-s,--summary}'[print only the one-line summary of each packet]'; return ;;
             stats) shift words; (( CURRENT-- )); _arguments -s \
                 '(-r --read)'{-r,--read}'[read packets from a pcap or pcapng FILE (- for standard input)]:file:_files' \
-                '(-i --interface)'{-i,--interface}'[capture live on IFACE (Linux]:interface:_mqttdump_ifaces' \
-                '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use, and exit]' \
+                '(-i --interface)'{-i,--interface}'[capture live on IFACE]:interface:_mqttdump_ifaces' \
+                '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use (any\: all of them), and exit]' \
                 '(-p --port)'{-p,--port}'[more MQTT TCP ports besides 1883 and 8883\: repeat or comma-separate (files find MQTT on any port by content)]:value: ' \
                 '(-V --verbose)'{-V,--verbose}'[print the annotated byte-by-byte breakdown under each summary line]' \
                 '(-c --count)'{-c,--count}'[stop after N MQTT packets have been shown]:value: ' \
@@ -67,8 +67,8 @@ _mqttdump() {
                 '--idle-flush[flush connections idle this long in capture time]:value: '; return ;;
             ladder) shift words; (( CURRENT-- )); _arguments -s \
                 '(-r --read)'{-r,--read}'[read packets from a pcap or pcapng FILE (- for standard input)]:file:_files' \
-                '(-i --interface)'{-i,--interface}'[capture live on IFACE (Linux]:interface:_mqttdump_ifaces' \
-                '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use, and exit]' \
+                '(-i --interface)'{-i,--interface}'[capture live on IFACE]:interface:_mqttdump_ifaces' \
+                '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use (any\: all of them), and exit]' \
                 '(-p --port)'{-p,--port}'[more MQTT TCP ports besides 1883 and 8883\: repeat or comma-separate (files find MQTT on any port by content)]:value: ' \
                 '(-V --verbose)'{-V,--verbose}'[print the annotated byte-by-byte breakdown under each summary line]' \
                 '(-c --count)'{-c,--count}'[stop after N MQTT packets have been shown]:value: ' \
@@ -110,8 +110,8 @@ _mqttdump() {
     fi
     _arguments -s \
         '(-r --read)'{-r,--read}'[read packets from a pcap or pcapng FILE (- for standard input)]:file:_files' \
-        '(-i --interface)'{-i,--interface}'[capture live on IFACE (Linux]:interface:_mqttdump_ifaces' \
-        '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use, and exit]' \
+        '(-i --interface)'{-i,--interface}'[capture live on IFACE]:interface:_mqttdump_ifaces' \
+        '(-D --list-interfaces)'{-D,--list-interfaces}'[list the interfaces -i can use (any\: all of them), and exit]' \
         '(-p --port)'{-p,--port}'[more MQTT TCP ports besides 1883 and 8883\: repeat or comma-separate (files find MQTT on any port by content)]:value: ' \
         '(-V --verbose)'{-V,--verbose}'[print the annotated byte-by-byte breakdown under each summary line]' \
         '(-c --count)'{-c,--count}'[stop after N MQTT packets have been shown]:value: ' \
