@@ -45,6 +45,26 @@ func TestAnyPortByContent(t *testing.T) {
 	}
 }
 
+// TestAnyPortMidStreamConnect: a connection on another port with no SYN
+// (a -w file holds only the frames of shown packets) is MQTT when its
+// first bytes are a CONNECT; other mid-stream bytes there are not.
+func TestAnyPortMidStreamConnect(t *testing.T) {
+	odd := netip.MustParseAddrPort("127.0.0.1:27411")
+	capture := build(t, pcapgen.Options{}, func(w *pcapgen.Writer) {
+		c := w.Conn(netip.MustParseAddrPort("127.0.0.1:40003"), odd)
+		c.Send(pcapgen.ToServer, connect("dev"))
+		c.Send(pcapgen.ToClient, connack())
+		c.Send(pcapgen.ToServer, publish("a", 3))
+		o := w.Conn(netip.MustParseAddrPort("127.0.0.1:40004"), odd)
+		o.Send(pcapgen.ToServer, publish("b", 3)) // plausible MQTT, but not a CONNECT
+	})
+	evs, st := mustRead(t, capture, Config{})
+	samePackets(t, packetsOf(evs), connect("dev"), connack(), publish("a", 3))
+	if st.Connections != 1 {
+		t.Errorf("stats %+v: want 1 connection", st)
+	}
+}
+
 func cliAt(port uint16) netip.AddrPort { return netip.AddrPortFrom(cli.Addr(), port) }
 
 func TestMQTTPortNotMQTTIsNamed(t *testing.T) {

@@ -396,8 +396,12 @@ func (r *router) decide(d Dir, final bool) {
 	from := ToServer
 	switch {
 	case len(cli) > 0 && r.outer && (c.mid[ToServer] || cliGap):
-		// Picked up mid-connection: only the port can say it is MQTT.
+		// Picked up mid-connection: only the port can say it is MQTT, or
+		// a CONNECT in the first bytes (a -w file of a connection on
+		// another port holds no SYN, but it starts at the CONNECT).
 		switch {
+		case !mqttPort && !cliGap:
+			what = sniffConnect(cli)
 		case !mqttPort:
 			what = Other
 		case LooksTLSRecord(cli):
