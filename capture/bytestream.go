@@ -22,7 +22,19 @@ type direction struct {
 
 	index []indexEntry // ascending, non-overlapping; live from head on
 	head  int
+
+	// carried is the stream offset up to which frames went out with a
+	// packet. With Config.KeepFrames on TLS and WebSocket connections the
+	// index is kept from there, so the next packet's frames include the
+	// transport's own (handshake, upgrade, control frames, other records)
+	// and a -w file can be decoded again.
+	carried int64
 }
+
+// maxCarrierGap bounds how far the index is kept back for transport
+// frames: past it (a flood of WebSocket pings, say) they are let go and
+// the -w file lacks them.
+const maxCarrierGap = 1 << 20
 
 // indexEntry says that stream bytes [from, to) came in frame c, whose
 // first payload byte has stream offset seq.

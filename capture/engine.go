@@ -89,6 +89,7 @@ type engine struct {
 	buffered  int        // bytes held for connections, charged by capacity (see MaxBuffered)
 	open      int        // connections not yet complete (spares are freed when none is)
 	frames    []FrameRef // reused for Event.Frames
+	carrier   [1]transport.Span
 	cur       *frameCtx
 	curSrc    netip.AddrPort
 	curDst    netip.AddrPort

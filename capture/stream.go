@@ -186,9 +186,17 @@ func (s *stream) settle() {
 	if e.buffered > e.cfg.MaxBuffered && s.chain.Active() {
 		s.chain.Shed()
 	}
+	keepCarrier := e.cfg.KeepFrames && !s.chain.Info().Plain()
 	for i := range s.dirs {
 		d := &s.dirs[i]
-		d.dropBelow(e, s.chain.Low(d.tdir))
+		low := s.chain.Low(d.tdir)
+		if keepCarrier {
+			if low == transport.NoLow {
+				low = d.off
+			}
+			low = min(low, max(d.carried, low-maxCarrierGap))
+		}
+		d.dropBelow(e, low)
 	}
 }
 
@@ -227,7 +235,15 @@ func (s *stream) deliver(tev *transport.Event) {
 	switch tev.Kind {
 	case transport.KindPacket:
 		ev.Kind = EventPacket
-		e.frames = d.frames(tev.Spans, e.frames[:0])
+		spans := tev.Spans
+		if e.cfg.KeepFrames && !ev.Transport.Plain() && len(spans) > 0 {
+			// Every frame of the transport since the last packet (see
+			// direction.carried).
+			e.carrier[0] = transport.Span{From: min(d.carried, spans[0].From), To: spans[len(spans)-1].To}
+			d.carried = max(d.carried, e.carrier[0].To)
+			spans = e.carrier[:]
+		}
+		e.frames = d.frames(spans, e.frames[:0])
 		ev.Frames = e.frames
 		if tev.Exact {
 			ev.Spans = tev.Spans

@@ -397,11 +397,12 @@ func (r *router) decide(d Dir, final bool) {
 	switch {
 	case len(cli) > 0 && r.outer && (c.mid[ToServer] || cliGap):
 		// Picked up mid-connection: only the port can say it is MQTT, or
-		// a CONNECT in the first bytes (a -w file of a connection on
-		// another port holds no SYN, but it starts at the CONNECT).
+		// first bytes that only a connection's start has (a CONNECT, an
+		// HTTP upgrade, a ClientHello: a -w file holds no SYN, but it
+		// starts there).
 		switch {
 		case !mqttPort && !cliGap:
-			what = sniffConnect(cli)
+			what = Detect(cli, false)
 		case !mqttPort:
 			what = Other
 		case LooksTLSRecord(cli):

@@ -140,3 +140,32 @@ func TestRedactedWriteMaskedWebSocket(t *testing.T) {
 		t.Error("the shared frame was left out instead of redacted under its mask")
 	}
 }
+
+// TestWriteWebSocketReadsBack: -w of a WebSocket connection keeps the
+// HTTP upgrade and the control frames, so the file decodes again (without
+// them the reader cannot know the bytes are WebSocket).
+func TestWriteWebSocketReadsBack(t *testing.T) {
+	cli := netip.MustParseAddrPort("127.0.0.1:50000")
+	srv := netip.MustParseAddrPort("127.0.0.1:8080")
+	mask := []byte{0x12, 0x34, 0x56, 0x78}
+	in := writeCapture(t, pcapgen.Options{}, func(w *pcapgen.Writer) {
+		a := w.Conn(cli, srv)
+		a.Handshake()
+		a.Send(pcapgen.ToServer, pcapgen.WSUpgradeRequest("broker", "/mqtt", "mqtt"))
+		a.Send(pcapgen.ToClient, pcapgen.WSUpgradeResponse("mqtt"))
+		a.Send(pcapgen.ToServer, pcapgen.WSFrame(2, true, mask, mqttenc.EncodeConnect(mqttenc.Connect{Version: mqttenc.V5, ClientID: "c"})))
+		a.Send(pcapgen.ToClient, pcapgen.WSFrame(2, true, nil, mqttenc.EncodeConnack(mqttenc.Connack{Version: mqttenc.V5})))
+		a.Send(pcapgen.ToServer, pcapgen.WSFrame(9, true, mask, []byte("ping")))
+		a.Send(pcapgen.ToServer, pcapgen.WSFrame(2, true, mask, mqttenc.EncodePingreq()))
+		a.Close()
+	})
+	_, want, _ := runCLI(t, "", "-r", in)
+	out := filepath.Join(t.TempDir(), "out.pcap")
+	if code, _, errs := runCLI(t, "", "-r", in, "-w", out, "-q"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, got, errs := runCLI(t, "", "-r", out)
+	if code != 0 || strings.Count(got, "MQTT v5.0") != 3 || strings.Count(want, "MQTT v5.0") != 3 {
+		t.Fatalf("read back (exit %d, %s):\n%s\nwant the packets of:\n%s", code, errs, got, want)
+	}
+}
