@@ -89,7 +89,7 @@ func (a *asyncStage) add(ev *capture.Event) error {
 		b = a.cur
 	}
 	c := *ev
-	c.Frames = nil // -w runs synchronously
+	c.Frames, c.Spans = nil, nil // -w and --redact of frames run synchronously
 	start := len(b.data)
 	b.data = append(b.data, ev.Data...)
 	c.Data = b.data[start:len(b.data):len(b.data)]
