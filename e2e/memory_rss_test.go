@@ -247,10 +247,12 @@ func TestPeakRSSManyGuessedConnections(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	flag := peakRSS(t, "-r", path, "-q", "--mqtt-version", "3.1.1")
-	guessed := peakRSS(t, "-r", path, "-q")
-	t.Logf("peak RSS %d MiB guessed, %d MiB with --mqtt-version 3.1.1 (test process: %d MiB)", guessed>>10, flag>>10, selfHWM()>>10)
-	if guessed > flag+32<<10 {
-		t.Errorf("guessing the version costs %d MiB more than --mqtt-version", (guessed-flag)>>10)
+	flag, _ := peakRSSTime(t, "-r", path, "-q", "--mqtt-version", "3.1.1")
+	guessed, _ := peakRSSTime(t, "-r", path, "-q")
+	t.Logf("peak RSS %d MiB guessed, %d MiB with --mqtt-version 3.1.1", guessed/mib, flag/mib)
+	// A scratch arena per connection made it 2.5 times as much (840 MiB
+	// against 334); the garbage of the trials moves the GC by 10-20%.
+	if guessed > flag*3/2 {
+		t.Errorf("guessing the version costs %d MiB more than --mqtt-version (%d MiB)", (guessed-flag)/mib, flag/mib)
 	}
 }
