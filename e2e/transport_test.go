@@ -25,6 +25,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mqttdump/mqttdump/internal/tsharkjson"
 )
 
 // tcpdumpLo captures tcp port port on lo into a pcap while run runs.
@@ -375,7 +377,9 @@ func TestTLSLive(t *testing.T) {
 				t.Errorf("without keys:\n%s\n%s", stdout, stderr)
 			}
 			pkts, _ := jsonRun(t, "-r", pcap, "--tls-keylog", keys, "--port", strconv.Itoa(ports[0]))
-			checkAgainstTsharkArgs(t, pcap, pkts, "-o", "tls.keylog_file:"+keys, "-d", fmt.Sprintf("tcp.port==%d,tls", ports[0]), "-d", fmt.Sprintf("tls.port==%d,mqtt", ports[0]))
+			tsArgs := []string{"-o", "tls.keylog_file:" + keys, "-d", fmt.Sprintf("tcp.port==%d,tls", ports[0]), "-d", fmt.Sprintf("tls.port==%d,mqtt", ports[0])}
+			checkAgainstTsharkArgs(t, pcap, pkts, tsArgs...)
+			checkFieldsAgainstTshark(ctx, t, pcap, tsArgs, "-r", pcap, "--tls-keylog", keys, "--port", strconv.Itoa(ports[0]), "-T", "json")
 		})
 	}
 }
@@ -407,4 +411,48 @@ func checkAgainstTsharkArgs(t *testing.T, capture string, pkts []*packet, extra 
 			t.Errorf("packet %d: mqttdump frame %d type %d, tshark frame %d type %d", i, p.Frame, p.TypeCode, want[i].frame, want[i].typ)
 		}
 	}
+}
+
+// checkFieldsAgainstTshark compares every mqtt.* value tshark (run with
+// extra arguments) reports with mqttdump's field of the same name, packet
+// by packet, as the plain differential does (tsCompare): no difference is
+// allowed.
+func checkFieldsAgainstTshark(ctx context.Context, t *testing.T, capture string, extra []string, ourArgs ...string) {
+	t.Helper()
+	tshark, err := tsharkjson.Find()
+	if err != nil {
+		if os.Getenv("MQTTDUMP_REQUIRE_TSHARK") == "1" {
+			t.Fatalf("MQTTDUMP_REQUIRE_TSHARK=1: %v", err)
+		}
+		t.Log("tshark not found: no field differential")
+		return
+	}
+	theirs, err := tsharkjson.Run(ctx, capture, tsharkjson.Options{Tshark: tshark, Extra: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runMqttdump(t, ourArgs...)
+	if code != 0 {
+		t.Fatalf("mqttdump exit %d: %s", code, stderr)
+	}
+	ours, err := tsReadOurs(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(theirs) != len(ours) || len(ours) == 0 {
+		t.Errorf("tshark dissects %d MQTT packets, mqttdump %d", len(theirs), len(ours))
+	}
+	diffs, st, err := tsCompare(filepath.Base(capture), theirs, ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range diffs {
+		if i < tsMaxShown {
+			t.Errorf("%s", d)
+		}
+	}
+	if st.compared == 0 || st.equal != st.compared {
+		t.Errorf("%d of %d tshark values equal", st.equal, st.compared)
+	}
+	t.Logf("field differential: %d packets, %d tshark values compared, %d equal", len(theirs), st.compared, st.equal)
 }
