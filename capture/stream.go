@@ -179,16 +179,22 @@ func (s *stream) gap(d *direction, n int, c *frameCtx, msg string) {
 // what it holds.
 func (s *stream) settle() {
 	e := s.e
-	if b := s.chain.Buffered(); b != s.charged {
-		e.buffered += b - s.charged
-		s.charged = b
-	}
+	s.charge()
 	if e.buffered > e.cfg.MaxBuffered && s.chain.Active() {
 		s.chain.Shed()
+		s.charge() // what the layers gave up is no longer held
 	}
 	for i := range s.dirs {
 		d := &s.dirs[i]
 		d.dropBelow(e, s.chain.Low(d.tdir))
+	}
+}
+
+// charge brings the budget up to date with the chain's own buffers.
+func (s *stream) charge() {
+	if b := s.chain.Buffered(); b != s.charged {
+		s.e.buffered += b - s.charged
+		s.charged = b
 	}
 }
 

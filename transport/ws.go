@@ -58,8 +58,11 @@ func (w *wsLayer) gap(d Dir, n int) {
 }
 
 func (w *wsLayer) end(d Dir) { w.top.end(d) }
-func (w *wsLayer) shed()     { w.top.shed() }
-func (w *wsLayer) finish()   { w.top.finish() }
+func (w *wsLayer) shed() {
+	w.conn.Shed(w.c.budgetReason())
+	w.top.shed()
+}
+func (w *wsLayer) finish() { w.top.finish() }
 
 func (w *wsLayer) low(d Dir) int64 {
 	low := w.top.low(d)
