@@ -86,23 +86,23 @@ type engine struct {
 	order     orderer
 	inFlush   int
 	evicting  bool
-	buffered  int // bytes held for connections, charged by capacity (see MaxBuffered)
-	open      int // connections not yet complete (spares are freed when none is)
+	buffered  int        // bytes held for connections, charged by capacity (see MaxBuffered)
+	open      int        // connections not yet complete (spares are freed when none is)
+	frames    []FrameRef // reused for Event.Frames
+	cur       *frameCtx
+	curSrc    netip.AddrPort
+	curDst    netip.AddrPort
+	seg       segment
+	tcp       layers.TCP
+	pad       []byte
+	ev        Event
+	spare     [][]byte             // packet buffers between uses (see memory)
+	ignored   map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
+	keys      *tlsdec.KeyLog       // Config.KeyLog, plus the secrets found in the capture
+	ownKeys   bool                 // keys is ours (a copy made to add the capture's)
 	// tlsScratch is the one buffer every TLS connection decrypts into
 	// (one goroutine; the plaintext is not kept).
 	tlsScratch tlsdec.Scratch
-	frames     []FrameRef // reused for Event.Frames
-	cur        *frameCtx
-	curSrc     netip.AddrPort
-	curDst     netip.AddrPort
-	seg        segment
-	tcp        layers.TCP
-	pad        []byte
-	ev         Event
-	spare      [][]byte             // packet buffers between uses (see memory)
-	ignored    map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
-	keys       *tlsdec.KeyLog       // Config.KeyLog, plus the secrets found in the capture
-	ownKeys    bool                 // keys is ours (a copy made to add the capture's)
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
