@@ -101,6 +101,9 @@ type engine struct {
 	ignored   map[pairKey]struct{} // connections found not to be MQTT (see ignore.go)
 	keys      *tlsdec.KeyLog       // Config.KeyLog, plus the secrets found in the capture
 	ownKeys   bool                 // keys is ours (a copy made to add the capture's)
+	// tlsScratch is the one buffer every TLS connection decrypts into
+	// (one goroutine; the plaintext is not kept).
+	tlsScratch tlsdec.Scratch
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
@@ -305,7 +308,7 @@ func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.Assemble
 		s.number() // named even if it turns out not to be MQTT
 	}
 	s.chain = transport.New(transport.Config{MQTTPort: mqttPort, MaxPacket: e.cfg.MaxPacket, Budget: e.cfg.MaxBuffered,
-		Mem: memory{e}, KeyLog: e.keys, Sink: s.deliver, Decided: s.decided})
+		Mem: memory{e}, KeyLog: e.keys, TLSScratch: &e.tlsScratch, Sink: s.deliver, Decided: s.decided})
 	return s
 }
 

@@ -179,12 +179,10 @@ func (s *stream) gap(d *direction, n int, c *frameCtx, msg string) {
 // what it holds.
 func (s *stream) settle() {
 	e := s.e
-	if b := s.chain.Buffered(); b != s.charged {
-		e.buffered += b - s.charged
-		s.charged = b
-	}
+	s.charge()
 	if e.buffered > e.cfg.MaxBuffered && s.chain.Active() {
 		s.chain.Shed()
+		s.charge() // what the layers gave up is no longer held
 	}
 	keepCarrier := e.cfg.KeepFrames && !s.chain.Info().Plain()
 	for i := range s.dirs {
@@ -197,6 +195,14 @@ func (s *stream) settle() {
 			low = min(low, max(d.carried, low-maxCarrierGap))
 		}
 		d.dropBelow(e, low)
+	}
+}
+
+// charge brings the budget up to date with the chain's own buffers.
+func (s *stream) charge() {
+	if b := s.chain.Buffered(); b != s.charged {
+		s.e.buffered += b - s.charged
+		s.charged = b
 	}
 }
 

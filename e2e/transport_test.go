@@ -25,6 +25,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	enc "github.com/mqttdump/mqttdump/internal/mqttenc"
+	"github.com/mqttdump/mqttdump/internal/tsharkjson"
 )
 
 // tcpdumpLo captures tcp port port on lo into a pcap while run runs.
@@ -332,6 +335,73 @@ func tlsClient(t *testing.T, port int, version uint16, keys io.Writer) {
 	time.Sleep(100 * time.Millisecond)
 }
 
+// readMQTT reads one MQTT packet (fixed header, length, body) from r.
+func readMQTT(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	b := make([]byte, 1, 5)
+	if _, err := io.ReadFull(r, b); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	n, shift := 0, 0
+	for i := 0; i < 4; i++ {
+		var c [1]byte
+		if _, err := io.ReadFull(r, c[:]); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		b = append(b, c[0])
+		n |= int(c[0]&0x7f) << shift
+		shift += 7
+		if c[0]&0x80 == 0 {
+			break
+		}
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return append(b, body...)
+}
+
+// tlsClient5 speaks MQTT 5.0 over TLS with properties in every packet
+// that takes them: CONNECT, SUBSCRIBE (SUBACK), a QoS 1 PUBLISH with
+// correlation data (PUBACK, and the broker's copy), DISCONNECT. The
+// correlation data is text: tshark 4.0 reads Binary Data as a string, so
+// a NUL would end it there.
+func tlsClient5(t *testing.T, port int, version uint16, keys io.Writer) {
+	t.Helper()
+	conf := &tls.Config{InsecureSkipVerify: true, ServerName: "broker.test", KeyLogWriter: keys,
+		MinVersion: version, MaxVersion: version}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), conf)
+	if err != nil {
+		t.Fatalf("TLS dial: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	write := func(b []byte) {
+		if _, err := c.Write(b); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	write(enc.EncodeConnect(enc.Connect{Version: enc.V5, CleanStart: true, KeepAlive: 30, ClientID: "tls-five",
+		Properties: []enc.Property{enc.SessionExpiryInterval(60), enc.ReceiveMaximum(20), enc.MaximumPacketSize(1 << 20),
+			enc.UserProperty("site", "lab")}}))
+	readMQTT(t, c) // CONNACK
+	write(enc.EncodeSubscribe(enc.Subscribe{Version: enc.V5, PacketID: 1,
+		Properties: []enc.Property{enc.SubscriptionIdentifier(7), enc.UserProperty("sub", "1")},
+		Subs:       []enc.Subscription{{Filter: "tls/five/#", QoS: 1, NoLocal: false, RetainHandling: 1}}}))
+	readMQTT(t, c) // SUBACK
+	write(enc.EncodePublish(enc.Publish{Version: enc.V5, QoS: 1, PacketID: 2, Topic: "tls/five/a",
+		Properties: []enc.Property{enc.PayloadFormatIndicator(1), enc.MessageExpiryInterval(120), enc.ContentType("text/plain"),
+			enc.ResponseTopic("tls/five/reply"), enc.CorrelationData([]byte("corr-42")), enc.UserProperty("k", "v")},
+		Payload: bytes.Repeat([]byte("five "), 400)}))
+	for range 2 { // PUBACK and our own message back, in either order
+		readMQTT(t, c)
+	}
+	write(enc.EncodeDisconnect(enc.Disconnect{Version: enc.V5, Reason: 0, Full: true,
+		Properties: []enc.Property{enc.SessionExpiryInterval(0)}}))
+	time.Sleep(100 * time.Millisecond)
+}
+
 // TestTLSLive: mosquitto with a TLS listener (1.2 and 1.3 forced in turn)
 // and a Go client writing a key log; `mqttdump -r --tls-keylog` decodes
 // every packet, and tshark with the same keys finds the same ones.
@@ -375,7 +445,17 @@ func TestTLSLive(t *testing.T) {
 				t.Errorf("without keys:\n%s\n%s", stdout, stderr)
 			}
 			pkts, _ := jsonRun(t, "-r", pcap, "--tls-keylog", keys, "--port", strconv.Itoa(ports[0]))
-			checkAgainstTsharkArgs(t, pcap, pkts, "-o", "tls.keylog_file:"+keys, "-d", fmt.Sprintf("tcp.port==%d,tls", ports[0]), "-d", fmt.Sprintf("tls.port==%d,mqtt", ports[0]))
+			tsArgs := []string{"-o", "tls.keylog_file:" + keys, "-d", fmt.Sprintf("tcp.port==%d,tls", ports[0]), "-d", fmt.Sprintf("tls.port==%d,mqtt", ports[0])}
+			checkAgainstTsharkArgs(t, pcap, pkts, tsArgs...)
+			checkFieldsAgainstTshark(ctx, t, pcap, tsArgs, "-r", pcap, "--tls-keylog", keys, "--port", strconv.Itoa(ports[0]), "-T", "json")
+
+			// MQTT 5.0 over the same listener: properties field for field.
+			keys5 := filepath.Join(dir, "keys5.log")
+			kf5 := createFile(t, keys5)
+			pcap5 := tcpdumpLo(ctx, t, tools["tcpdump"], ports[0], func() { tlsClient5(t, ports[0], v.version, kf5) })
+			kf5.Close()
+			tsArgs[1] = "tls.keylog_file:" + keys5
+			checkFieldsAgainstTshark(ctx, t, pcap5, tsArgs, "-r", pcap5, "--tls-keylog", keys5, "--port", strconv.Itoa(ports[0]), "-T", "json")
 		})
 	}
 }
@@ -407,4 +487,48 @@ func checkAgainstTsharkArgs(t *testing.T, capture string, pkts []*packet, extra 
 			t.Errorf("packet %d: mqttdump frame %d type %d, tshark frame %d type %d", i, p.Frame, p.TypeCode, want[i].frame, want[i].typ)
 		}
 	}
+}
+
+// checkFieldsAgainstTshark compares every mqtt.* value tshark (run with
+// extra arguments) reports with mqttdump's field of the same name, packet
+// by packet, as the plain differential does (tsCompare): no difference is
+// allowed.
+func checkFieldsAgainstTshark(ctx context.Context, t *testing.T, capture string, extra []string, ourArgs ...string) {
+	t.Helper()
+	tshark, err := tsharkjson.Find()
+	if err != nil {
+		if os.Getenv("MQTTDUMP_REQUIRE_TSHARK") == "1" {
+			t.Fatalf("MQTTDUMP_REQUIRE_TSHARK=1: %v", err)
+		}
+		t.Log("tshark not found: no field differential")
+		return
+	}
+	theirs, err := tsharkjson.Run(ctx, capture, tsharkjson.Options{Tshark: tshark, Extra: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runMqttdump(t, ourArgs...)
+	if code != 0 {
+		t.Fatalf("mqttdump exit %d: %s", code, stderr)
+	}
+	ours, err := tsReadOurs(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(theirs) != len(ours) || len(ours) == 0 {
+		t.Errorf("tshark dissects %d MQTT packets, mqttdump %d", len(theirs), len(ours))
+	}
+	diffs, st, err := tsCompare(filepath.Base(capture), theirs, ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range diffs {
+		if i < tsMaxShown {
+			t.Errorf("%s", d)
+		}
+	}
+	if st.compared == 0 || st.equal != st.compared {
+		t.Errorf("%d of %d tshark values equal", st.equal, st.compared)
+	}
+	t.Logf("field differential: %d packets, %d tshark values compared, %d equal", len(theirs), st.compared, st.equal)
 }

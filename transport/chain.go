@@ -17,7 +17,10 @@ type Config struct {
 	Budget    int            // the limit Mem enforces, for notes
 	Mem       Memory         // nil: HeapMemory
 	KeyLog    *tlsdec.KeyLog // TLS secrets; nil: TLS is described, not decrypted
-	Sink      func(*Event)
+	// TLSScratch is the decryption buffer shared by the chains of one
+	// goroutine; nil: each TLS connection has its own.
+	TLSScratch *tlsdec.Scratch
+	Sink       func(*Event)
 	// Decided is told once what the connection turned out to be.
 	Decided func(Outcome)
 }
@@ -169,6 +172,11 @@ func (c *Chain) Buffered() int {
 		return 0
 	}
 	return c.top.buffered()
+}
+
+// budgetReason says why a layer sheds, in the framer's words.
+func (c *Chain) budgetReason() string {
+	return fmt.Sprintf("the %d-byte buffer limit across connections is reached", c.cfg.Budget)
 }
 
 func (c *Chain) decide(o Outcome) {

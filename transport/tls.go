@@ -19,6 +19,8 @@ func newTLSLayer(c *Chain, r *router) layer {
 	t := &tlsLayer{c: c}
 	t.inner = &router{c: c, tls: t}
 	t.conn = tlsdec.NewConn(c.cfg.KeyLog, t)
+	t.conn.SetMemory(c.cfg.Mem, c.budgetReason())
+	t.conn.SetScratch(c.cfg.TLSScratch)
 	c.setChain("tls")
 	c.setTLS(TLSInfo{})
 	return t
@@ -43,10 +45,17 @@ func (t *tlsLayer) gap(d Dir, n int) {
 }
 
 func (t *tlsLayer) end(d Dir) { t.inner.end(d) }
-func (t *tlsLayer) shed()     { t.inner.shed() }
+
+// shed drops the partial records and handshake messages tlsdec holds
+// (with a note each), then what the layers above hold.
+func (t *tlsLayer) shed() {
+	t.conn.Shed(t.c.budgetReason())
+	t.inner.shed()
+}
 
 func (t *tlsLayer) finish() {
 	t.inner.finish()
+	t.conn.Release()
 	if t.c.outcome == Undecided {
 		t.nameEncrypted(ToServer, Span{}, "")
 	}

@@ -58,8 +58,11 @@ func (w *wsLayer) gap(d Dir, n int) {
 }
 
 func (w *wsLayer) end(d Dir) { w.top.end(d) }
-func (w *wsLayer) shed()     { w.top.shed() }
-func (w *wsLayer) finish()   { w.top.finish() }
+func (w *wsLayer) shed() {
+	w.conn.Shed(w.c.budgetReason())
+	w.top.shed()
+}
+func (w *wsLayer) finish() { w.top.finish() }
 
 func (w *wsLayer) low(d Dir) int64 {
 	low := w.top.low(d)
@@ -173,10 +176,21 @@ func (w *wsLayer) Event(wd websocket.Dir, s websocket.Span, kind websocket.Event
 }
 
 // spanMap maps plaintext positions (what a layer above TLS sees as its
-// offsets) to the TCP spans of the records that carried them.
+// offsets) to the TCP spans of the records that carried them. Entries
+// below what was delivered are dropped; the rest are capped: past
+// maxSpanEntries the older half is merged pairwise (their TCP spans
+// joined, so a lookup there may name a few more frames than carried the
+// bytes), and an entry keeps at most maxEntrySpans spans (beyond, one
+// span covering them all). A message of many tiny records, or a direction
+// whose WebSocket decoding stopped, cannot grow it without bound.
 type spanMap struct {
 	e []mapEntry
 }
+
+const (
+	maxSpanEntries = 1024
+	maxEntrySpans  = 4
+)
 
 type mapEntry struct {
 	from, to int64 // plaintext positions
@@ -187,15 +201,65 @@ func (m *spanMap) add(from, n int64, spans []Span) {
 	if n <= 0 {
 		return
 	}
-	m.e = append(m.e, mapEntry{from, from + n, append([]Span(nil), spans...)})
+	if len(m.e) >= maxSpanEntries {
+		m.merge()
+	}
+	e := mapEntry{from: from, to: from + n}
+	for _, s := range spans {
+		e.spans = addSpan(e.spans, s)
+	}
+	e.spans = capSpans(e.spans)
+	m.e = append(m.e, e)
+}
+
+// merge joins the entries of the older half two by two.
+func (m *spanMap) merge() {
+	half := len(m.e) / 2
+	k := 0
+	for i := 0; i < half; i += 2 {
+		e := m.e[i]
+		if i+1 < half {
+			n := m.e[i+1]
+			e.to = n.to
+			for _, s := range n.spans {
+				e.spans = addSpan(e.spans, s)
+			}
+			e.spans = capSpans(e.spans)
+		}
+		m.e[k] = e
+		k++
+	}
+	k += copy(m.e[k:], m.e[half:])
+	clear(m.e[k:])
+	m.e = m.e[:k]
+}
+
+// capSpans bounds the spans of one entry: too many become one span from
+// the first to the last (they are ascending).
+func capSpans(spans []Span) []Span {
+	if len(spans) <= maxEntrySpans {
+		return spans
+	}
+	return append(spans[:0], Span{spans[0].From, spans[len(spans)-1].To})
 }
 
 func (m *spanMap) lookup(from, to int64, out []Span) []Span {
-	for _, e := range m.e {
-		if e.to > from && e.from < to {
-			for _, s := range e.spans {
-				out = addSpan(out, s)
-			}
+	// first entry ending after from
+	lo, hi := 0, len(m.e)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if m.e[mid].to <= from {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	for _, e := range m.e[lo:] {
+		if e.from >= to {
+			break
+		}
+		for _, s := range e.spans {
+			out = addSpan(out, s)
 		}
 	}
 	return out

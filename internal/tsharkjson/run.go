@@ -19,6 +19,9 @@ type Options struct {
 	// Raw asks tshark for the bytes of every field (-x) so PDU.Raw is set.
 	// It makes tshark's output several times larger.
 	Raw bool
+	// Extra are further arguments, e.g. "-X", "lua_script:ws.lua" or
+	// "-o", "tls.keylog_file:keys.log".
+	Extra []string
 }
 
 // Find returns the path of tshark in PATH.
@@ -57,6 +60,7 @@ func Run(ctx context.Context, file string, opt Options) ([]PDU, error) {
 	if opt.Raw {
 		args = append(args, "-x")
 	}
+	args = append(args, opt.Extra...)
 	cmd := exec.CommandContext(ctx, prog, args...)
 	stderr := &capped{max: maxStderr}
 	cmd.Stderr = stderr

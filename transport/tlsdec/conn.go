@@ -43,10 +43,11 @@ const (
 	EvGap                                // bytes missing from the capture, and how decryption went on
 	EvEarlyData                          // TLS 1.3 0-RTT early data, skipped
 	EvMalformed                          // a record or handshake message breaking a bound or its syntax
+	EvShed                               // held bytes given up for a memory budget (Shed)
 )
 
 var eventNames = [...]string{"", "handshake", "no keys", "authentication failed", "alert",
-	"key update", "not TLS", "undecryptable", "gap", "early data", "malformed"}
+	"key update", "not TLS", "undecryptable", "gap", "early data", "malformed", "shed"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventNames) && k != 0 {
@@ -143,7 +144,6 @@ type direction struct {
 	seq       uint64
 	stage     stage
 	secret    []byte // TLS 1.3: current traffic secret
-	plain     []byte // scratch for decrypted fragments
 	verSeen   uint16 // record version of the last good header
 	records   int64
 	decrypted int64
@@ -155,12 +155,35 @@ type direction struct {
 	saidEarly, saidEarlyOrder bool
 }
 
+// Memory supplies the buffers of records split over writes, charged to a
+// budget (transport.Memory has these methods). Grow returns buf with room
+// for n more bytes, or ok false when the budget does not allow it.
+type Memory interface {
+	Grow(buf []byte, n int) (nb []byte, ok bool)
+	Release(buf []byte)
+}
+
+// Scratch is the buffer records are decrypted into. Conns used from one
+// goroutine may share one (SetScratch): the plaintext handed to a Sink is
+// only valid during the call, and nothing keeps it.
+type Scratch struct{ b []byte }
+
+func (s *Scratch) buf() []byte {
+	if s.b == nil {
+		s.b = make([]byte, 0, maxFragment)
+	}
+	return s.b[:0]
+}
+
 // Conn decrypts one TLS connection.
 type Conn struct {
-	keys *KeyLog
-	sink Sink
-	dir  [2]direction
-	info Info
+	keys    *KeyLog
+	sink    Sink
+	dir     [2]direction
+	info    Info
+	mem     Memory // nil: records are buffered on the heap, counted by Buffered
+	refused string // why mem refuses, for the events
+	scratch *Scratch
 
 	clientRandom, serverRandom [32]byte
 	haveClient, haveServer     bool
@@ -178,34 +201,91 @@ type Conn struct {
 
 // NewConn starts a connection. keys may be nil: then it only describes it.
 func NewConn(keys *KeyLog, sink Sink) *Conn {
-	return &Conn{keys: keys, sink: sink}
+	return &Conn{keys: keys, sink: sink, scratch: &Scratch{}}
+}
+
+// SetMemory makes split records buffered in m; refused says, in the
+// events, why a record m does not make room for is dropped. Call it
+// before the first Write.
+func (c *Conn) SetMemory(m Memory, refused string) { c.mem, c.refused = m, refused }
+
+// SetScratch makes the Conn decrypt into s (shared with other Conns).
+func (c *Conn) SetScratch(s *Scratch) {
+	if s != nil {
+		c.scratch = s
+	}
 }
 
 // Info describes the connection so far.
 func (c *Conn) Info() Info { return c.info }
 
-// Buffered is the number of bytes the Conn holds for unfinished records and
-// handshake messages: at most one record per direction, plus a hello message
-// of up to 64 KiB while it spans records.
+// Buffered is the number of bytes the Conn holds outside its Memory, by
+// capacity: the record in progress when it is split over writes (without
+// a Memory), and a hello message of up to 64 KiB while it spans records.
+// The decryption scratch is not counted (it may be shared).
 func (c *Conn) Buffered() int {
 	n := 0
 	for i := range c.dir {
 		ds := &c.dir[i]
-		if ds.mode == modeStopped {
-			continue
+		if c.mem == nil {
+			n += cap(ds.rec)
 		}
-		if ds.hdrN < recordHeaderLen {
-			n += ds.hdrN
-		}
-		if ds.scanning {
-			n += ds.scanN
-		}
-		if ds.hs.hdrN < len(ds.hs.hdr) {
-			n += ds.hs.hdrN
-		}
-		n += len(ds.rec) + len(ds.hs.body)
+		n += cap(ds.hs.body)
 	}
 	return n
+}
+
+// Shed gives up what the Conn holds because a memory budget is exhausted
+// (why says which, for the events). A partial record is dropped: the rest
+// of it is skipped as it comes and decryption resynchronises on the next
+// record (an EvGap when the record carried application data, which the
+// layer above then misses; else EvShed). A partial handshake message is
+// dropped unparsed (EvShed). Scratch buffers are released.
+func (c *Conn) Shed(why string) {
+	for i := range c.dir {
+		d := Dir(i)
+		ds := &c.dir[d]
+		if h := &ds.hs; ds.mode != modeStopped && len(h.body) > 0 && h.keep {
+			s := Span{ds.off, ds.off}
+			c.event(d, s, EvShed, "%d bytes of a partial %s (%s) dropped (%s): not parsed", len(h.body), handshakeName(h.typ), d, why)
+			h.keep = false
+		}
+		if ds.mode != modeStopped && !ds.scanning && ds.skipBody == 0 && ds.hdrN == recordHeaderLen && len(ds.rec) > 0 {
+			held := len(ds.rec)
+			s := Span{ds.recStart, ds.recStart + recordHeaderLen + int64(ds.need)}
+			ds.skipBody = ds.need - held
+			ds.prevN = 0
+			ds.lost, ds.fails, ds.budget, ds.trials = int64(ds.need), 0, maxResyncBudget, maxResyncTrials
+			// The handshake stream loses the record's bytes too.
+			ds.hs.reset()
+			kind := EvShed
+			if ds.mode == modeDecrypt && ds.typ == 23 {
+				kind = EvGap
+				c.info.Undecrypted[d] += s.To - s.From
+			}
+			c.event(d, s, kind, "%d bytes of a partial %d-byte record at stream offset %d dropped (%s): that record is not decrypted",
+				held, recordHeaderLen+ds.need, ds.recStart, why)
+		}
+		c.dropRec(ds)
+		ds.hs.body = nil
+	}
+}
+
+// Release gives back every buffer (the connection is over); nothing is
+// reported.
+func (c *Conn) Release() {
+	for i := range c.dir {
+		c.dropRec(&c.dir[i])
+		c.dir[i].hs.body = nil
+	}
+}
+
+// dropRec gives the record buffer back.
+func (c *Conn) dropRec(ds *direction) {
+	if ds.rec != nil && c.mem != nil {
+		c.mem.Release(ds.rec)
+	}
+	ds.rec = nil
 }
 
 func (c *Conn) event(d Dir, s Span, k EventKind, format string, args ...any) {
@@ -301,17 +381,44 @@ func (c *Conn) consume(d Dir, b []byte) int {
 		return n
 	}
 	n := min(ds.need-len(ds.rec), len(b))
-	if ds.rec == nil {
-		ds.rec = make([]byte, 0, maxFragment)
+	if len(ds.rec) == 0 {
+		// A buffer of the record's size, only while the record is split.
+		if c.mem == nil {
+			ds.rec = make([]byte, 0, ds.need)
+		} else if nb, ok := c.mem.Grow(nil, ds.need); ok {
+			ds.rec = nb
+		} else {
+			c.refuse(d)
+			return 0
+		}
 	}
 	ds.rec = append(ds.rec, b[:n]...)
 	if len(ds.rec) == ds.need {
 		c.record(d, ds.rec)
+		c.dropRec(ds)
 	}
 	return n
 }
 
 const aesBlock = 16
+
+// refuse skips the record whose fragment begins now because Memory has no
+// room to buffer it; decryption resynchronises on the next record.
+func (c *Conn) refuse(d Dir) {
+	ds := &c.dir[d]
+	s := Span{ds.recStart, ds.recStart + recordHeaderLen + int64(ds.need)}
+	ds.skipBody = ds.need
+	ds.prevN = 0
+	ds.lost, ds.fails, ds.budget, ds.trials = int64(ds.need), 0, maxResyncBudget, maxResyncTrials
+	ds.hs.reset()
+	kind := EvShed
+	if ds.mode == modeDecrypt && ds.typ == 23 {
+		kind = EvGap
+		c.info.Undecrypted[d] += s.To - s.From
+	}
+	c.event(d, s, kind, "%d-byte record at stream offset %d not buffered (%s): that record is not decrypted",
+		recordHeaderLen+ds.need, ds.recStart, c.refused)
+}
 
 // keepPrev keeps the last ciphertext block of the bytes skipped after a gap.
 func (ds *direction) keepPrev(b []byte) {
@@ -487,9 +594,6 @@ func (c *Conn) changeCipherSpec(d Dir, s Span) {
 		return
 	}
 	ds.open, ds.seq, ds.mode = o, 0, modeDecrypt
-	if ds.plain == nil {
-		ds.plain = make([]byte, 0, maxFragment)
-	}
 }
 
 // decrypt opens a protected record; on failure it says why once and stops
@@ -500,7 +604,7 @@ func (c *Conn) decrypt(d Dir, typ uint8, ver uint16, frag []byte, s Span, candid
 		return c.resync(d, typ, ver, frag, s)
 	}
 	if ds.open != nil {
-		if p, t, ok := ds.open.open(ds.plain, ds.seq, typ, ver, frag); ok {
+		if p, t, ok := ds.open.open(c.scratch.buf(), ds.seq, typ, ver, frag); ok {
 			ds.seq++
 			return p, t, true
 		}
@@ -509,7 +613,7 @@ func (c *Conn) decrypt(d Dir, typ uint8, ver uint16, frag []byte, s Span, candid
 		// The Finished that switches keys may have been missed (or the
 		// key log has no handshake secrets): try the application keys.
 		if o := c.appOpener(d); o != nil {
-			if p, t, ok := o.open(ds.plain, 0, typ, ver, frag); ok {
+			if p, t, ok := o.open(c.scratch.buf(), 0, typ, ver, frag); ok {
 				c.useApp(d, o)
 				ds.seq = 1
 				return p, t, true
@@ -547,7 +651,7 @@ func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte
 		}
 		ds.budget -= int64(len(frag))
 		ds.trials--
-		p, t, ok := o.open(ds.plain, base+k, typ, ver, frag)
+		p, t, ok := o.open(c.scratch.buf(), base+k, typ, ver, frag)
 		if ok {
 			ds.seq = base + k + 1
 			c.event(d, s, EvGap, "resynchronised at stream offset %d after %d lost bytes (%d records lost)", s.From, ds.lost, k)
@@ -578,7 +682,7 @@ func (c *Conn) resync(d Dir, typ uint8, ver uint16, frag []byte, s Span) ([]byte
 	if c.version == 0x0304 && ds.stage == stageHandshake {
 		if o := c.appOpener(d); o != nil {
 			for k := uint64(0); k < maxResyncTries; k++ {
-				if p, t, ok := o.open(ds.plain, k, typ, ver, frag); ok {
+				if p, t, ok := o.open(c.scratch.buf(), k, typ, ver, frag); ok {
 					c.useApp(d, o)
 					ds.seq = k + 1
 					c.event(d, s, EvGap, "resynchronised at stream offset %d after %d lost bytes (%d records lost)", s.From, ds.lost, k)
@@ -636,7 +740,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			// The gap ends inside the current record: skip the rest of
 			// it and go on with the next one, whose header is known.
 			ds.skipBody = int(left - lost)
-			ds.rec = ds.rec[:0]
+			c.dropRec(ds)
 			ds.prevN = 0
 			ds.lost, ds.fails, ds.budget, ds.trials = lost, 0, maxResyncBudget, maxResyncTrials
 			c.info.Undecrypted[d] += int64(recordHeaderLen + ds.need)
@@ -644,7 +748,8 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 			return
 		}
 		if lost == left {
-			ds.hdrN, ds.rec = 0, ds.rec[:0]
+			ds.hdrN = 0
+			c.dropRec(ds)
 			ds.seq++
 			ds.afterGap, ds.prevN = true, 0
 			ds.lost, ds.fails, ds.budget, ds.trials = lost, 0, maxResyncBudget, maxResyncTrials
@@ -661,7 +766,7 @@ func (c *Conn) Gap(d Dir, off int64, n int) {
 		ds.budget, ds.trials = maxResyncBudget, maxResyncTrials
 	}
 	ds.scanning, ds.hdrN, ds.skipBody, ds.candidate, ds.scanN = true, 0, 0, false, 0
-	ds.rec = ds.rec[:0]
+	c.dropRec(ds)
 	c.event(d, s, EvGap, "%d bytes missing at stream offset %d: looking for the next record", lost, at)
 }
 

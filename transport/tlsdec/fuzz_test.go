@@ -98,6 +98,13 @@ func FuzzConn(f *testing.F) {
 			n := int(binary.BigEndian.Uint16(data[1:3]))
 			data = data[3:]
 			d := Dir(flags & 1)
+			if flags&4 != 0 {
+				// The capture's budget is full: everything held goes.
+				c.Shed("fuzz budget")
+				if b := c.Buffered(); b != 0 {
+					t.Fatalf("Buffered %d after Shed", b)
+				}
+			}
 			if flags&2 != 0 {
 				c.Gap(d, off[d], n)
 				off[d] += int64(n)

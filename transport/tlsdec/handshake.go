@@ -422,9 +422,6 @@ func (c *Conn) setupKeys(s Span) {
 			continue
 		}
 		ds.stage, ds.mode, ds.seq, ds.open = stageHandshake, modeDecrypt, 0, nil
-		if ds.plain == nil {
-			ds.plain = make([]byte, 0, maxFragment)
-		}
 		if hs != nil {
 			o, err := newTLS13Opener(st, hs)
 			if err != nil {

@@ -132,7 +132,7 @@ func (c *Conn) Stopped(d Dir) bool {
 	return d <= ServerToClient && c.dirs[d].phase == phStopped
 }
 
-// Buffered is the number of bytes the decoder holds.
+// Buffered is the number of bytes the decoder holds, by capacity.
 func (c *Conn) Buffered() int {
 	n := 0
 	for i := range c.dirs {
@@ -143,6 +143,49 @@ func (c *Conn) Buffered() int {
 		}
 	}
 	return n
+}
+
+// Shed gives up what the decoder holds because a memory budget is
+// exhausted (why says which, for the events). An unfinished HTTP header
+// block is dropped and its direction stops (EvShed, EvStopped). The
+// inflater is dropped: mid-message, the rest of the message is lost to the
+// layer above (EvGap); with context takeover, later compressed messages of
+// the direction cannot be inflated (EvShed). Empty scratch buffers go too.
+func (c *Conn) Shed(why string) {
+	for i := range c.dirs {
+		s := &c.dirs[i]
+		if s.phase == phHandshake && len(s.hbuf) > 0 {
+			n := len(s.hbuf)
+			c.event(s, Span{s.hoff, s.hoff + int64(n)}, EvShed,
+				fmt.Sprintf("%d bytes of an unfinished HTTP header block at stream offset %d dropped (%s)", n, s.hoff, why))
+			c.stop(s, s.next, "its HTTP header block was dropped")
+			continue
+		}
+		if s.inf != nil {
+			held := s.inf.buffered()
+			mid := s.inMsg && s.inflating && !s.msgStopped
+			ctx := c.takeover(s.d) && !s.infBroken && s.inf.wlen > 0
+			at := Span{s.next, s.next}
+			if mid {
+				s.msgStopped = true
+				at = Span{s.moff, s.next}
+			}
+			if ctx {
+				s.infBroken = true
+			}
+			switch {
+			case mid && ctx:
+				c.event(s, at, EvGap, fmt.Sprintf("permessage-deflate state of %d bytes dropped at stream offset %d (%s): the rest of this message and later compressed messages of this direction cannot be inflated", held, s.next, why))
+			case mid:
+				c.event(s, at, EvGap, fmt.Sprintf("permessage-deflate state of %d bytes dropped at stream offset %d (%s): the rest of this message cannot be inflated", held, s.next, why))
+			case ctx:
+				c.event(s, at, EvShed, fmt.Sprintf("permessage-deflate window of %d bytes dropped at stream offset %d (%s): later compressed messages of this direction cannot be inflated", held, s.next, why))
+			}
+			s.inf = nil
+		}
+		// Flushed at the end of every Write: empty here.
+		s.out, s.tmp, s.spans = nil, nil, nil
+	}
 }
 
 func (c *Conn) maxInflate() int {

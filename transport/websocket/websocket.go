@@ -88,6 +88,7 @@ const (
 	EvLimit                               // a cap was reached (header block, inflated size)
 	EvDeflate                             // permessage-deflate data that cannot be inflated
 	EvStopped                             // decoding of a direction stopped; later bytes are not decoded
+	EvShed                                // held state given up for a memory budget (Shed)
 )
 
 var eventNames = [...]string{
@@ -104,6 +105,7 @@ var eventNames = [...]string{
 	EvLimit:              "limit",
 	EvDeflate:            "deflate",
 	EvStopped:            "stopped",
+	EvShed:               "shed",
 }
 
 func (k EventKind) String() string {
