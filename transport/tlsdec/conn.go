@@ -252,17 +252,7 @@ func (c *Conn) Shed(why string) {
 		}
 		if ds.mode != modeStopped && !ds.scanning && ds.skipBody == 0 && ds.hdrN == recordHeaderLen && len(ds.rec) > 0 {
 			held := len(ds.rec)
-			s := Span{ds.recStart, ds.recStart + recordHeaderLen + int64(ds.need)}
-			ds.skipBody = ds.need - held
-			ds.prevN = 0
-			ds.lost, ds.fails, ds.budget, ds.trials = int64(ds.need), 0, maxResyncBudget, maxResyncTrials
-			// The handshake stream loses the record's bytes too.
-			ds.hs.reset()
-			kind := EvShed
-			if ds.mode == modeDecrypt && ds.typ == 23 {
-				kind = EvGap
-				c.info.Undecrypted[d] += s.To - s.From
-			}
+			s, kind := c.skipRecord(d, ds.need-held)
 			c.event(d, s, kind, "%d bytes of a partial %d-byte record at stream offset %d dropped (%s): that record is not decrypted",
 				held, recordHeaderLen+ds.need, ds.recStart, why)
 		}
@@ -402,20 +392,29 @@ func (c *Conn) consume(d Dir, b []byte) int {
 
 const aesBlock = 16
 
+// skipRecord passes over the rest (skip bytes) of the current record and
+// resynchronises after it; the handshake stream loses the record's bytes
+// too. It returns the record's span and how to report it: a gap in the
+// application data when it was to be decrypted, else a shed note.
+func (c *Conn) skipRecord(d Dir, skip int) (Span, EventKind) {
+	ds := &c.dir[d]
+	s := Span{ds.recStart, ds.recStart + recordHeaderLen + int64(ds.need)}
+	ds.skipBody = skip
+	ds.prevN = 0
+	ds.lost, ds.fails, ds.budget, ds.trials = int64(ds.need), 0, maxResyncBudget, maxResyncTrials
+	ds.hs.reset()
+	if ds.mode == modeDecrypt && ds.typ == 23 {
+		c.info.Undecrypted[d] += s.To - s.From
+		return s, EvGap
+	}
+	return s, EvShed
+}
+
 // refuse skips the record whose fragment begins now because Memory has no
 // room to buffer it; decryption resynchronises on the next record.
 func (c *Conn) refuse(d Dir) {
 	ds := &c.dir[d]
-	s := Span{ds.recStart, ds.recStart + recordHeaderLen + int64(ds.need)}
-	ds.skipBody = ds.need
-	ds.prevN = 0
-	ds.lost, ds.fails, ds.budget, ds.trials = int64(ds.need), 0, maxResyncBudget, maxResyncTrials
-	ds.hs.reset()
-	kind := EvShed
-	if ds.mode == modeDecrypt && ds.typ == 23 {
-		kind = EvGap
-		c.info.Undecrypted[d] += s.To - s.From
-	}
+	s, kind := c.skipRecord(d, ds.need)
 	c.event(d, s, kind, "%d-byte record at stream offset %d not buffered (%s): that record is not decrypted",
 		recordHeaderLen+ds.need, ds.recStart, c.refused)
 }
