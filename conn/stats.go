@@ -2,6 +2,7 @@ package conn
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -255,19 +256,31 @@ func (s *Stats) Report(frames int, analyzer map[string]int) *render.StatsReport 
 		r.Clients = append(r.Clients, s.otherClient)
 	}
 	span := s.last.Sub(s.first).Seconds()
+	// Clients by subscription filter: many clients share a filter, so each
+	// topic is matched against the distinct filters only.
+	byFilter := map[string][]string{}
+	for client, fs := range s.filters {
+		for _, f := range fs {
+			byFilter[f] = append(byFilter[f], client)
+		}
+	}
+	filters := slices.Sorted(maps.Keys(byFilter))
 	add := func(t *topicAcc) {
 		// Subscribers: clients that got the topic, or whose subscription
 		// seen in the capture matches it.
 		if t.Other == 0 {
-			for client, fs := range s.filters {
+			for _, f := range filters {
 				if len(t.subs) >= maxNames {
 					break
 				}
-				for _, f := range fs {
-					if dissect.TopicMatches(f, t.Topic) {
-						t.subs[client] = true
+				if !dissect.TopicMatches(f, t.Topic) {
+					continue
+				}
+				for _, client := range byFilter[f] {
+					if len(t.subs) >= maxNames {
 						break
 					}
+					t.subs[client] = true
 				}
 			}
 		}
