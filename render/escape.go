@@ -103,7 +103,12 @@ func looksLikeText(b []byte) bool {
 	runes, marks := 0, 0
 	for _, r := range string(b) {
 		runes++
-		if r == '\t' || r == '\n' || r == '\r' {
+		if r < utf8.RuneSelf {
+			// ASCII without the Unicode tables (most payloads): printable
+			// and tab/newline/return are text, other controls are not.
+			if (r < 0x20 || r == 0x7f) && r != '\t' && r != '\n' && r != '\r' {
+				return false
+			}
 			continue
 		}
 		if !unicode.IsGraphic(r) {

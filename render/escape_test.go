@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -144,4 +145,42 @@ func unescape(s string) (string, error) {
 		}
 	}
 	return string(out), nil
+}
+
+// looksLikeTextByTables is looksLikeText without its ASCII fast path.
+func looksLikeTextByTables(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	runes, marks := 0, 0
+	for _, r := range string(b) {
+		runes++
+		if r == '\t' || r == '\n' || r == '\r' {
+			continue
+		}
+		if !unicode.IsGraphic(r) {
+			return false
+		}
+		if unicode.IsMark(r) {
+			if runes == 1 {
+				return false
+			}
+			marks++
+		}
+	}
+	return marks*2 <= runes
+}
+
+// TestLooksLikeTextFastPath: the ASCII fast path decides as the Unicode
+// tables do, for every pair of ASCII bytes and around non-ASCII runes.
+func TestLooksLikeTextFastPath(t *testing.T) {
+	for a := 0; a < 128; a++ {
+		for b := 0; b < 128; b++ {
+			for _, s := range [][]byte{{byte(a)}, {byte(a), byte(b)}, []byte("é" + string(rune(a)) + "\u0301" + string(rune(b)))} {
+				if got, want := looksLikeText(s), looksLikeTextByTables(s); got != want {
+					t.Fatalf("looksLikeText(%q) = %v, the tables say %v", s, got, want)
+				}
+			}
+		}
+	}
 }
