@@ -47,7 +47,13 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 	b = append(b, `","length":`...)
 	b = strconv.AppendInt(b, int64(len(pk.Raw)+max(pk.Missing, 0)), 10)
 	b = append(b, `,"raw":"`...)
-	b = p.appendHexSpill(b, pk.Raw)
+	p.raw, p.rawHex = nil, p.rawHex[:0]
+	if len(pk.Raw) <= maxRawHex {
+		p.raw, p.rawHex = pk.Raw, hex.AppendEncode(p.rawHex, pk.Raw)
+		b = append(b, p.rawHex...)
+	} else {
+		b = p.appendHexSpill(b, pk.Raw)
+	}
 	b = append(b, `","summary":`...)
 	p.tmp = p.appendSummary(p.tmp[:0], pk, false)
 	b = appendJSONBytes(b, p.tmp)
@@ -80,6 +86,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 		b = strconv.AppendInt(b, int64(pk.Missing), 10)
 	}
 	p.buf = append(b, "}\n"...)
+	p.raw = nil // the packet's bytes are the caller's again
 	return p.flush("json")
 }
 
@@ -105,7 +112,7 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 		b = appendJSONString(b, v)
 	case []byte:
 		b = append(b, '"')
-		b = p.appendHexSpill(b, v)
+		b = p.appendValueHex(b, n, v)
 		b = append(b, '"')
 	default:
 		b = appendJSONString(b, valueTextSafe(n))
@@ -115,7 +122,7 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 		// "Name: hex" streamed: a value can be megabytes.
 		b = appendJSONString(b, n.Def.Name)
 		b = append(b[:len(b)-1], ": "...)
-		b = p.appendHexSpill(b, v)
+		b = p.appendValueHex(b, n, v)
 		b = append(b, '"')
 	} else {
 		p.tmp = appendNodeText(p.tmp[:0], n)
@@ -148,6 +155,19 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 		b = append(b, ']')
 	}
 	return p.spill(append(b, '}'))
+}
+
+// maxRawHex bounds the packet size whose hex is kept for its values.
+const maxRawHex = 1 << 20
+
+// appendValueHex appends the hex of n's bytes v: copied from the packet's
+// hex when v is the packet's own bytes at n's span (a payload is a third
+// of a PUBLISH's JSON three times over), else encoded.
+func (p *Printer) appendValueHex(b []byte, n *dissect.Node, v []byte) []byte {
+	if len(v) > 0 && n.Source == nil && len(p.raw) > 0 && n.Offset >= 0 && n.Offset+len(v) <= len(p.raw) && &p.raw[n.Offset] == &v[0] {
+		return p.spill(append(b, p.rawHex[2*n.Offset:2*(n.Offset+len(v))]...))
+	}
+	return p.appendHexSpill(b, v)
 }
 
 // appendHexSpill appends v as lowercase hex in slices, spilling between

@@ -129,7 +129,11 @@ type Printer struct {
 	pal palette
 	buf []byte // output of the current call, written once
 	tmp []byte // scratch for escaping and number formatting
-	err error  // first write error of a spill, reported by flush
+	// rawHex is the hex of the packet -T json is writing (when it is at
+	// most maxRawHex bytes), and raw the packet: a value that is a slice
+	// of it is copied from there, not encoded again.
+	rawHex, raw []byte
+	err         error // first write error of a spill, reported by flush
 }
 
 // spillAt is how much output a call gathers before writing part of it: a
