@@ -74,6 +74,9 @@ type Conn struct {
 	takenOn   int // its stream
 	will      *fanEntry
 	ended     bool
+	// stats is this connection's entry in the statistics (nil until the
+	// first packet counted; unused without stats).
+	stats *render.ClientStats
 }
 
 type disconnect struct {

@@ -22,7 +22,6 @@ type Stats struct {
 	byQoS       [3]int
 	byReason    map[string]int
 	clients     map[string]*render.ClientStats
-	conns       map[*Conn]*render.ClientStats
 	otherClient render.ClientStats
 	topics      map[string]*topicAcc
 	filters     map[string][]string // subscriptions seen, by client id (capped)
@@ -50,14 +49,14 @@ func NewStats(maxClients, maxTopics int) *Stats {
 		maxTopics = 1000
 	}
 	return &Stats{MaxClients: maxClients, MaxTopics: maxTopics, byReason: map[string]int{},
-		clients: map[string]*render.ClientStats{}, conns: map[*Conn]*render.ClientStats{},
-		topics: map[string]*topicAcc{}, findings: map[string]int{}, filters: map[string][]string{},
+		clients: map[string]*render.ClientStats{},
+		topics:  map[string]*topicAcc{}, findings: map[string]int{}, filters: map[string][]string{},
 		otherClient: render.ClientStats{ClientID: "(other)"}}
 }
 
 func (s *Stats) client(c *Conn) *render.ClientStats {
-	if cs := s.conns[c]; cs != nil {
-		return cs
+	if c.stats != nil {
+		return c.stats
 	}
 	id := c.ClientID
 	if !c.HasConnect {
@@ -73,9 +72,7 @@ func (s *Stats) client(c *Conn) *render.ClientStats {
 			s.clients[id] = cs
 		}
 	}
-	if len(s.conns) < 4*s.MaxClients {
-		s.conns[c] = cs
-	}
+	c.stats = cs // the connection keeps it, so a closed one holds nothing here
 	if cs != &s.otherClient {
 		cs.Connections++
 	}
@@ -239,8 +236,8 @@ func (s *Stats) notice(c *Conn, kind string) {
 	if kind == "unanswered" {
 		return
 	}
-	if cs := s.conns[c]; cs != nil {
-		cs.End = c.End
+	if c.stats != nil {
+		c.stats.End = c.End
 	}
 }
 

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mqttdump/mqttdump/internal/mqttenc"
+	"github.com/mqttdump/mqttdump/internal/pcapgen"
 )
 
 // Goldens of the stats report and the ladder on the shipped samples.
@@ -60,5 +64,27 @@ func TestStatsFiltersAndUsage(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "", "stats", "-r", s, "-V"); code != exitUsage {
 		t.Errorf("stats -V: exit %d %q", code, errs)
+	}
+}
+
+// TestStatsCountsConnectionsOnce: every connection of a client counts once,
+// however many connections the capture holds (a connection past the first
+// 4 x --stats-max-clients was counted again at each of its packets).
+func TestStatsCountsConnectionsOnce(t *testing.T) {
+	srv := netip.MustParseAddrPort("127.0.0.1:1883")
+	in := writeCapture(t, pcapgen.Options{}, func(w *pcapgen.Writer) {
+		for i := range 8 {
+			c := w.Conn(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(40000+i)), srv)
+			c.Handshake()
+			c.Send(pcapgen.ToServer, mqttenc.EncodeConnect(mqttenc.Connect{Version: mqttenc.V311, CleanStart: true, ClientID: "dev"}))
+			for range 3 {
+				c.Send(pcapgen.ToServer, mqttenc.EncodePingreq())
+			}
+			c.Close()
+		}
+	})
+	code, out, errs := runCLI(t, "", "stats", "-r", in, "--stats-max-clients", "1")
+	if code != 0 || !strings.Contains(out, "connections 8") {
+		t.Errorf("exit %d, want the client's 8 connections counted once each:\n%s\n%s", code, out, errs)
 	}
 }
