@@ -28,7 +28,7 @@ type asyncStage struct {
 
 const (
 	batchEvents  = 256
-	batchBytes   = 1 << 20
+	batchBytes   = 512 << 10
 	batchesAlive = 4
 )
 
