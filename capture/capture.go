@@ -132,7 +132,7 @@ type FrameRef struct {
 	Data     []byte // raw link-layer bytes; nil unless Config.KeepFrames
 	// PayloadOffset is where the TCP payload starts in Data (-1 when the
 	// segment was rebuilt from fragments); Seq is the stream offset of
-	// that first payload byte (see Event.Span).
+	// that first payload byte (see Event.Spans).
 	PayloadOffset int
 	Seq           int64
 }
@@ -169,9 +169,6 @@ type Event struct {
 	// WebSocket). It is never changed once handed out (a handshake that
 	// tells more gives the later events a new one), so it may be kept.
 	Transport *transport.Info
-	// Span is the packet's stream span (offsets of its direction, see
-	// FrameRef.Seq) when it is carried in plain TCP; zero otherwise.
-	Span transport.Span
 	// Spans are the stream spans of Data's bytes, one stream offset per
 	// byte in order, when the transport keeps them 1:1 (plain TCP and
 	// uncompressed WebSocket, where the bytes may be masked); nil when it
@@ -183,6 +180,15 @@ type Event struct {
 	// Finding is a protocol finding about how the packet travelled (e.g.
 	// "[MQTT-6.0.0-1] ..." for a WebSocket text frame); empty when none.
 	Finding string
+}
+
+// PlainSpan is the packet's stream span (offsets of its direction, see
+// FrameRef.Seq) when it is carried in plain TCP; zero otherwise.
+func (ev *Event) PlainSpan() transport.Span {
+	if len(ev.Spans) == 1 && ev.Transport.Plain() {
+		return ev.Spans[0]
+	}
+	return transport.Span{}
 }
 
 // Stats summarises a run.

@@ -128,8 +128,8 @@ func TestFrameAttribution(t *testing.T) {
 		t.Fatalf("%d packets", len(pk))
 	}
 	for _, ev := range pk {
-		if ev.Span.To-ev.Span.From != int64(len(ev.Data)) {
-			t.Errorf("span %v for %d bytes", ev.Span, len(ev.Data))
+		if ev.PlainSpan().To-ev.PlainSpan().From != int64(len(ev.Data)) {
+			t.Errorf("span %v for %d bytes", ev.PlainSpan(), len(ev.Data))
 		}
 		if ev.Transport == nil || !ev.Transport.Plain() || ev.Transport.Chain != "tcp" {
 			t.Errorf("transport %+v", ev.Transport)
@@ -141,8 +141,8 @@ func TestFrameAttribution(t *testing.T) {
 			if !bytes.Equal(payload, stream[from:from+int64(len(payload))]) {
 				t.Errorf("frame %d: payload at %d does not match the stream at %d", f.Number, f.PayloadOffset, f.Seq)
 			}
-			if f.Seq >= ev.Span.To || f.Seq+int64(len(payload)) <= ev.Span.From {
-				t.Errorf("frame %d [%d,+%d) does not overlap the packet's span %v", f.Number, f.Seq, len(payload), ev.Span)
+			if f.Seq >= ev.PlainSpan().To || f.Seq+int64(len(payload)) <= ev.PlainSpan().From {
+				t.Errorf("frame %d [%d,+%d) does not overlap the packet's span %v", f.Number, f.Seq, len(payload), ev.PlainSpan())
 			}
 		}
 	}

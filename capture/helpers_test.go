@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mqttdump/mqttdump/internal/pcapgen"
+	"github.com/mqttdump/mqttdump/transport"
 )
 
 var (
@@ -61,6 +62,7 @@ func copyEvent(ev *Event) got {
 	g := got{Event: *ev}
 	g.Data = append([]byte(nil), ev.Data...)
 	g.Frames = append([]FrameRef(nil), ev.Frames...)
+	g.Spans = append([]transport.Span(nil), ev.Spans...)
 	for _, f := range ev.Frames {
 		g.frameNums = append(g.frameNums, f.Number)
 	}

@@ -253,9 +253,6 @@ func (s *stream) deliver(tev *transport.Event) {
 		ev.Frames = e.frames
 		if tev.Exact {
 			ev.Spans = tev.Spans
-			if len(tev.Spans) == 1 && ev.Transport.Plain() {
-				ev.Span = tev.Spans[0]
-			}
 		}
 	case transport.KindGap:
 		ev.Kind, ev.Missing = EventGap, tev.Missing

@@ -54,8 +54,8 @@ func TestWebSocketAnyPort(t *testing.T) {
 			e.Transport.WebSocket.Subprotocol != "mqtt" || e.WebSocket == nil {
 			t.Fatalf("transport %+v / %+v", e.Transport, e.WebSocket)
 		}
-		if e.Span.To != 0 {
-			t.Errorf("a WebSocket packet has no plain TCP span: %v", e.Span)
+		if e.PlainSpan().To != 0 {
+			t.Errorf("a WebSocket packet has no plain TCP span: %v", e.PlainSpan())
 		}
 	}
 	samePackets(t, gotUp, up...)

@@ -10,7 +10,6 @@ import (
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/payload"
 	"github.com/mqttdump/mqttdump/redact"
-	"github.com/mqttdump/mqttdump/transport"
 )
 
 // payloadOpts are the flags for looking inside payloads and for redaction,
@@ -100,7 +99,7 @@ func (r *runner) redact(p *dissect.Packet, ev *capture.Event) {
 	if r.tainted[sd] {
 		// The skipped packet before this one may end in its first frame.
 		delete(r.tainted, sd)
-		if f := ev.Frames[0]; ev.Span == (transport.Span{}) || f.Seq < ev.Span.From {
+		if f := ev.Frames[0]; len(ev.Spans) == 0 || f.Seq < ev.Spans[0].From {
 			w.Poison(f.Number)
 		}
 	}
