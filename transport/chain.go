@@ -175,8 +175,12 @@ func (c *Chain) Buffered() int {
 }
 
 // budgetReason says why a layer sheds, in the framer's words.
-func (c *Chain) budgetReason() string {
-	return fmt.Sprintf("the %d-byte buffer limit across connections is reached", c.cfg.Budget)
+func (c *Chain) budgetReason() string { return budgetFull(c.cfg.Budget) }
+
+// budgetFull is the reason every layer gives for what it drops when the
+// buffers of all connections reach budget bytes.
+func budgetFull(budget int) string {
+	return fmt.Sprintf("the %d-byte buffer limit across connections is reached", budget)
 }
 
 func (c *Chain) decide(o Outcome) {

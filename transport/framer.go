@@ -466,7 +466,7 @@ func (f *Framer) overBudget(b []byte, total int) {
 	if h := dissect.FrameHead(b); h.HeaderLen > 0 {
 		hdr = b[:h.HeaderLen]
 	}
-	f.oversize(hdr, total, fmt.Sprintf("the %d-byte buffer limit across connections is reached", f.cfg.Budget))
+	f.oversize(hdr, total, budgetFull(f.cfg.Budget))
 	switch {
 	case total == 0: // not even the length is known: look for the next header
 		f.syncing = true

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"sort"
+
 	"github.com/mqttdump/mqttdump/transport/websocket"
 )
 
@@ -244,16 +246,7 @@ func capSpans(spans []Span) []Span {
 }
 
 func (m *spanMap) lookup(from, to int64, out []Span) []Span {
-	// first entry ending after from
-	lo, hi := 0, len(m.e)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if m.e[mid].to <= from {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
+	lo := sort.Search(len(m.e), func(i int) bool { return m.e[i].to > from }) // first entry ending after from
 	for _, e := range m.e[lo:] {
 		if e.from >= to {
 			break
