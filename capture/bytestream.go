@@ -62,14 +62,18 @@ func (d *direction) attribute(e *engine, c *frameCtx, n, rel int) {
 		}
 	}
 	d.index = append(d.index, indexEntry{from: d.off, to: d.off + int64(n), seq: d.off - int64(rel), c: c})
+	c.refs++
 	e.buffered += entryCost(c)
 }
 
 // dropBelow forgets the entries wholly below offset low.
 func (d *direction) dropBelow(e *engine, low int64) {
 	for d.head < len(d.index) && d.index[d.head].to <= low {
-		e.buffered -= entryCost(d.index[d.head].c)
+		c := d.index[d.head].c
+		e.buffered -= entryCost(c)
 		d.index[d.head] = indexEntry{}
+		c.refs--
+		e.recycle(c)
 		d.head++
 	}
 	switch {

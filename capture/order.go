@@ -59,7 +59,7 @@ func (e *engine) hold(c *frameCtx) {
 	if c.held {
 		return
 	}
-	c.held = true
+	c.held, c.pinned = true, true
 	o.held = append(o.held, c)
 	if len(o.held)-o.heldHead > maxHeld {
 		o.held[o.heldHead].held = false

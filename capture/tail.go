@@ -48,6 +48,10 @@ type tail struct {
 type tails struct {
 	byDir map[*direction]*tail
 	head  tail // sentinel: head.next is the most recent, head.prev the oldest
+	// free holds the tails of closed streams for reuse: connections come
+	// and go, and a new 8 KiB buffer for each was a tenth of the bytes a
+	// run allocated. At most tailDirs tails exist.
+	free []*tail
 }
 
 // unlink takes tl out of the recency list.
@@ -71,6 +75,8 @@ func (t *tails) drop(f *direction) {
 	if tl := t.byDir[f]; tl != nil {
 		t.unlink(tl)
 		delete(t.byDir, f)
+		tl.f, tl.buf = nil, tl.buf[:0]
+		t.free = append(t.free, tl)
 	}
 }
 
@@ -88,6 +94,10 @@ func (e *engine) keepTail(f *direction, seq uint32, b []byte) {
 			t.unlink(tl)
 			delete(t.byDir, tl.f)
 			tl.buf = tl.buf[:0]
+		} else if n := len(t.free); n > 0 {
+			tl = t.free[n-1]
+			t.free[n-1] = nil
+			t.free = t.free[:n-1]
 		} else {
 			tl = &tail{buf: make([]byte, 0, 2*tailKeep)}
 		}
