@@ -46,7 +46,7 @@ func (pl *Pipeline) analyze(c *Conn, p *dissect.Packet, ev *capture.Event) {
 	}
 	pl.checkLimits(c, p, dir)
 	if ans, ok := pl.exchange(c, p, dir, ev.Frame, t); ok {
-		pl.an.ResponseTo, pl.an.Latency = ans.req.frame, ans.latency
+		pl.an.ResponseTo, pl.an.Latency = ans.reqFrame, ans.latency
 		if ans.flowFrame > 0 {
 			pl.an.FlowStart, pl.an.FlowTime = ans.flowFrame, ans.flowTime
 		}
@@ -54,7 +54,7 @@ func (pl *Pipeline) analyze(c *Conn, p *dissect.Packet, ev *capture.Event) {
 			c.ConnectLatency = ans.latency
 		}
 		if p.Fields != nil && !c.sess.FactsOnly {
-			p.AddGenerated(&dissect.Node{Def: fResponseTo, Value: uint64(ans.req.frame)})
+			p.AddGenerated(&dissect.Node{Def: fResponseTo, Value: uint64(ans.reqFrame)})
 			p.AddGenerated(&dissect.Node{Def: fLatency, Value: seconds(ans.latency), Show: seconds(ans.latency) + " seconds"})
 			if ans.flowFrame > 0 {
 				p.AddGenerated(&dissect.Node{Def: fFlowStart, Value: uint64(ans.flowFrame)})

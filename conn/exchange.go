@@ -76,7 +76,7 @@ type exchanges struct {
 // answer is what pairing found for one packet.
 type answer struct {
 	kind      Kind
-	req       *request
+	reqFrame  int // the frame of the request answered
 	latency   time.Duration
 	flowFrame int
 	flowTime  time.Duration
@@ -108,7 +108,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if r := x.connect; r != nil {
 			x.connect = nil
 			x.auth[dissect.ToServer] = nil
-			return answer{kind: KindConnect, req: r, latency: t.Sub(r.t)}, true
+			return answer{kind: KindConnect, reqFrame: r.frame, latency: t.Sub(r.t)}, true
 		}
 	case dissect.TypePingreq:
 		if len(x.pings) < maxPings {
@@ -120,18 +120,18 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if len(x.pings) > 0 {
 			r := x.pings[0]
 			x.pings = append(x.pings[:0], x.pings[1:]...)
-			return answer{kind: KindPing, req: &r, latency: t.Sub(r.t)}, true
+			return answer{kind: KindPing, reqFrame: r.frame, latency: t.Sub(r.t)}, true
 		}
 	case dissect.TypeAuth:
 		var ans answer
 		other := opposite(dir)
 		if r := x.auth[other]; r != nil {
 			x.auth[other] = nil
-			ans, ok = answer{kind: KindAuth, req: r, latency: t.Sub(r.t)}, true
+			ans, ok = answer{kind: KindAuth, reqFrame: r.frame, latency: t.Sub(r.t)}, true
 		} else if r := x.connect; r != nil && dir == dissect.ToClient {
 			// The server's first AUTH answers the CONNECT's authentication
 			// method; CONNACK will still answer the CONNECT.
-			ans, ok = answer{kind: KindAuth, req: r, latency: t.Sub(r.t)}, true
+			ans, ok = answer{kind: KindAuth, reqFrame: r.frame, latency: t.Sub(r.t)}, true
 		}
 		// Continue (0x18) and Re-authenticate (0x19) expect an AUTH back.
 		if p.Reason == 0x18 || p.Reason == 0x19 {
@@ -178,8 +178,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if r == nil || !answers(p.Type, r) {
 			return
 		}
-		ans = answer{kind: r.kind, req: &request{}, latency: t.Sub(r.t)}
-		*ans.req = *r
+		ans = answer{kind: r.kind, reqFrame: r.frame, latency: t.Sub(r.t)}
 		switch {
 		case p.Type == dissect.TypePubrec && p.Reason < 0x80:
 			r.step, r.frame, r.t = awaitPubrel, frame, t
@@ -199,8 +198,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if r == nil || r.step != awaitPubrel {
 			return
 		}
-		ans = answer{kind: r.kind, req: &request{}, latency: t.Sub(r.t)}
-		*ans.req = *r
+		ans = answer{kind: r.kind, reqFrame: r.frame, latency: t.Sub(r.t)}
 		r.step, r.frame, r.t = awaitPubcomp, frame, t
 		return ans, true
 	}

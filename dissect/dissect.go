@@ -113,7 +113,8 @@ func (s *Session) dissectAs(raw []byte, dir Direction, v Version, src VersionSou
 	p := &a.pkt // a fresh alloc per packet unless an arena lends one
 	*p = Packet{Raw: raw, Version: v, VersionSource: src, PacketID: -1, Reason: -1, RemainingLength: -1, Filters: p.Filters[:0]}
 	p.Fields = a.kids(8)
-	c := &cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
+	c := &a.cur
+	*c = cursor{b: raw, end: len(raw), decl: len(raw), out: &p.Fields, a: a}
 	if len(raw) == 0 {
 		c.fail(eiEmptyPacket, "empty packet", nil)
 		p.finish(a)

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,23 @@ func TestSummaryCutsHugeInfo(t *testing.T) {
 	}
 	if len(b.String()) < 60000 {
 		t.Fatalf("MaxValueBytes 0 must show all: %d bytes", b.Len())
+	}
+}
+
+// The direct IPv4 and whole-microsecond paths must print what the general
+// ones (netip, strconv.AppendFloat) print.
+func TestFastFormattersMatchGeneral(t *testing.T) {
+	for _, s := range []string{"0.0.0.0:0", "1.2.3.4:5", "10.20.30.40:1883", "99.100.199.200:9999", "255.255.255.255:65535", "127.0.0.1:10000", "[::1]:1883", "[::ffff:1.2.3.4]:80"} {
+		a := netip.MustParseAddrPort(s)
+		if got := string(appendAddr(nil, a)); got != a.String() {
+			t.Errorf("appendAddr(%s) = %q", s, got)
+		}
+	}
+	for _, d := range []time.Duration{0, time.Microsecond, 999 * time.Microsecond, time.Millisecond, 1234567 * time.Microsecond, 1500, 2500, 3500, 1<<40 + 1000, -2 * time.Millisecond, 123456789} {
+		want := strconv.AppendFloat(nil, float64(d)/float64(time.Millisecond), 'f', 3, 64)
+		want = append(want, " ms"...)
+		if got := appendMillis(nil, d); string(got) != string(want) {
+			t.Errorf("appendMillis(%d) = %q, want %q", d, got, want)
+		}
 	}
 }
