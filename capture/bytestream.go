@@ -29,6 +29,8 @@ type direction struct {
 	// transport's own (handshake, upgrade, control frames, other records)
 	// and a -w file can be decoded again.
 	carried int64
+
+	tail *tail // its last delivered bytes, while among the most recent (see tails)
 }
 
 // maxCarrierGap bounds how far the index is kept back for transport

@@ -46,8 +46,8 @@ type tail struct {
 // active directions than tailDirs (common), a miss happens on most
 // segments, and scanning for the oldest cost a quarter of the run.
 type tails struct {
-	byDir map[*direction]*tail
-	head  tail // sentinel: head.next is the most recent, head.prev the oldest
+	n    int  // tails in the list (each direction points to its own, see direction.tail)
+	head tail // sentinel: head.next is the most recent, head.prev the oldest
 	// free holds the tails of closed streams for reuse: connections come
 	// and go, and a new 8 KiB buffer for each was a tenth of the bytes a
 	// run allocated. At most tailDirs tails exist.
@@ -72,9 +72,10 @@ func (t *tails) toFront(tl *tail) {
 
 // drop forgets f's tail.
 func (t *tails) drop(f *direction) {
-	if tl := t.byDir[f]; tl != nil {
+	if tl := f.tail; tl != nil {
 		t.unlink(tl)
-		delete(t.byDir, f)
+		t.n--
+		f.tail = nil
 		tl.f, tl.buf = nil, tl.buf[:0]
 		t.free = append(t.free, tl)
 	}
@@ -83,26 +84,28 @@ func (t *tails) drop(f *direction) {
 // keepTail records bytes delivered in order to f, starting at seq.
 func (e *engine) keepTail(f *direction, seq uint32, b []byte) {
 	t := &e.tails
-	if t.byDir == nil {
-		t.byDir = make(map[*direction]*tail, tailDirs)
+	if t.head.next == nil {
 		t.head.prev, t.head.next = &t.head, &t.head
 	}
-	tl := t.byDir[f]
+	tl := f.tail
 	if tl == nil {
-		if len(t.byDir) >= tailDirs {
+		switch n := len(t.free); {
+		case t.n >= tailDirs:
 			tl = t.head.prev
 			t.unlink(tl)
-			delete(t.byDir, tl.f)
+			tl.f.tail = nil
 			tl.buf = tl.buf[:0]
-		} else if n := len(t.free); n > 0 {
+		case n > 0:
 			tl = t.free[n-1]
 			t.free[n-1] = nil
 			t.free = t.free[:n-1]
-		} else {
+			t.n++
+		default:
 			tl = &tail{buf: make([]byte, 0, 2*tailKeep)}
+			t.n++
 		}
 		tl.f, tl.seq = f, seq
-		t.byDir[f] = tl
+		f.tail = tl
 	}
 	t.toFront(tl)
 	if tl.seq+uint32(len(tl.buf)) != seq || len(b) >= tailKeep {
@@ -161,7 +164,7 @@ func (e *engine) checkSegment(s *stream, tcp *layers.TCP, dir reassembly.TCPFlow
 	if int32(next-seq) <= 0 {
 		return
 	}
-	tl := e.tails.byDir[f]
+	tl := f.tail
 	if tl == nil {
 		return
 	}

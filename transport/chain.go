@@ -57,6 +57,7 @@ type Chain struct {
 	mid     [2]bool // the direction was picked up mid-connection
 	top     *router
 	done    bool
+	span    [1]Span // Write's source span: layers copy spans, never keep them (one allocation less per segment)
 }
 
 // New makes the chain of a connection.
@@ -117,8 +118,7 @@ func (c *Chain) Write(d Dir, off int64, b []byte) {
 	if !c.Active() || len(b) == 0 {
 		return
 	}
-	var sp [1]Span
-	c.top.write(d&1, b, ExactAt(off, len(b), &sp))
+	c.top.write(d&1, b, ExactAt(off, len(b), &c.span))
 }
 
 // Gap reports n bytes missing from direction d (the gap event itself is
