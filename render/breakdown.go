@@ -95,7 +95,7 @@ func (b *breakdown) node(n *dissect.Node, depth int) {
 		p.buf = b.textColumn(p.buf, depth)
 		p.buf = append(p.buf, p.pal.generated.pre...)
 		p.buf = append(p.buf, '[')
-		p.buf = appendEscaped(p.buf, nodeText(n))
+		p.buf = p.appendNodeText(p.buf, n)
 		p.buf = append(p.buf, ']')
 		p.buf = append(p.buf, p.pal.generated.post...)
 		p.buf = append(p.buf, '\n')
@@ -152,7 +152,7 @@ func (b *breakdown) leaf(n *dissect.Node, depth int) {
 func (b *breakdown) leafText(dst []byte, n *dissect.Node, long bool) []byte {
 	d := defOf(n)
 	if n.Show != "" {
-		return appendEscaped(dst, nodeText(n)) // a label, not a wire value
+		return b.p.appendNodeText(dst, n) // a label, not a wire value
 	}
 	limit := b.p.o.MaxValueBytes
 	switch v := n.Value.(type) {
@@ -187,7 +187,7 @@ func (b *breakdown) leafText(dst []byte, n *dissect.Node, long bool) []byte {
 		}
 		return dst
 	}
-	return appendEscaped(dst, nodeText(n))
+	return b.p.appendNodeText(dst, n)
 }
 
 // rows draws bs as hex rows with their ASCII in the text column, stopping
@@ -239,7 +239,7 @@ func (b *breakdown) bitLine(n *dissect.Node, depth int) {
 	p.buf = appendBitPattern(p.buf, n)
 	p.buf = append(p.buf, p.pal.bits.post...)
 	p.buf = append(p.buf, " = "...)
-	p.buf = appendEscaped(p.buf, nodeText(n))
+	p.buf = p.appendNodeText(p.buf, n)
 	p.buf = append(p.buf, '\n')
 	b.experts(n, depth+1)
 	for _, c := range n.Children {

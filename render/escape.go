@@ -19,7 +19,7 @@ func Escape(s string) string {
 }
 
 // needsEscape is the fast path: plain printable ASCII without a backslash.
-func needsEscape(s string) bool {
+func needsEscape[T ~string | ~[]byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c >= 0x7f || c == '\\' {
@@ -97,7 +97,17 @@ func appendHexN(dst []byte, v uint64, n int) []byte {
 // looksLikeText reports whether b reads as text worth previewing: valid
 // UTF-8 with no control characters other than tab and line breaks.
 func looksLikeText(b []byte) bool {
-	if len(b) == 0 || !utf8.Valid(b) {
+	// Printable ASCII (most text payloads) in one pass over the bytes.
+	i := 0
+	for ; i < len(b) && b[i] < utf8.RuneSelf; i++ {
+		if c := b[i]; (c < 0x20 || c == 0x7f) && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	if i == len(b) {
+		return len(b) > 0
+	}
+	if !utf8.Valid(b) {
 		return false
 	}
 	runes, marks := 0, 0

@@ -30,6 +30,19 @@ func hasTreeChildren(n *dissect.Node) bool {
 // nil Def): every view prints a node the same way.
 func nodeText(n *dissect.Node) string { return n.Text() }
 
+// appendNodeText appends n's display line, escaped, without the string
+// nodeText allocates: written in place, and escaped from a copy only when
+// it needs escaping (rarely).
+func (p *Printer) appendNodeText(dst []byte, n *dissect.Node) []byte {
+	start := len(dst)
+	dst = n.AppendText(dst)
+	if !needsEscape(dst[start:]) {
+		return dst
+	}
+	p.text = append(p.text[:0], dst[start:]...)
+	return appendEscaped(dst[:start], string(p.text))
+}
+
 func valueTextSafe(n *dissect.Node) string { return n.ValueText() }
 
 // span returns the node's bytes clipped to what its data source holds:

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"io"
 	"testing"
 
 	"github.com/mqttdump/mqttdump/dissect"
@@ -35,5 +36,32 @@ func TestAppendNodeTextMatches(t *testing.T) {
 		if got, want := string(appendNodeText(nil, n)), n.Text(); got != want {
 			t.Errorf("appendNodeText = %q, Node.Text = %q", got, want)
 		}
+	}
+}
+
+// appendNodeText writes what escaping Node.Text writes, for every node of
+// a packet whose strings need escaping and of one whose do not.
+func TestAppendNodeTextMatchesText(t *testing.T) {
+	// PUBLISH QoS 0, topic "a\x1b[31mb\\", payload "hi\n"; then topic "ok".
+	for _, raw := range [][]byte{
+		{0x30, 0x0e, 0x00, 0x09, 'a', 0x1b, '[', '3', '1', 'm', 'b', '\\', 0xff, 'h', 'i', '\n'},
+		{0x30, 0x06, 0x00, 0x02, 'o', 'k', 'h', 'i'},
+	} {
+		pk := dissect.NewSession(dissect.V311).Dissect(raw, dissect.ToServer)
+		p := New(io.Discard, Options{})
+		var walk func(ns []*dissect.Node)
+		walk = func(ns []*dissect.Node) {
+			for _, n := range ns {
+				if n == nil {
+					continue
+				}
+				want := string(appendEscaped([]byte("x"), nodeText(n)))
+				if got := string(p.appendNodeText([]byte("x"), n)); got != want {
+					t.Errorf("appendNodeText = %q, want %q", got, want)
+				}
+				walk(n.Children)
+			}
+		}
+		walk(pk.Fields)
 	}
 }

@@ -153,6 +153,8 @@ type Printer struct {
 	pal palette
 	buf []byte // output of the current call, written once
 	tmp []byte // scratch for escaping and number formatting
+	// text holds a node's display line while it is escaped (appendNodeText)
+	text []byte
 	// rawHex is the hex of the packet -T json is writing (when it is at
 	// most maxRawHex bytes), and raw the packet: a value that is a slice
 	// of it is copied from there, not encoded again.
