@@ -112,7 +112,8 @@ func (b *breakdown) node(n *dissect.Node, depth int) {
 	default:
 		b.leaf(n, depth)
 	}
-	for _, c := range bitChildren(n) {
+	var buf [8]*dissect.Node
+	for _, c := range bitChildren(n, buf[:0]) {
 		b.bitLine(c, depth+1)
 	}
 	b.experts(n, depth+1)
@@ -177,7 +178,7 @@ func (b *breakdown) leafText(dst []byte, n *dissect.Node, long bool) []byte {
 			dst = append(dst, valueTextSafe(n)...)
 		}
 		if looksLikeText(v) {
-			s, whole := cutUTF8(string(v), limit)
+			s, whole := cutUTF8Bytes(v, limit)
 			dst = append(dst, " \""...)
 			dst = appendEscaped(dst, s)
 			if !whole {
@@ -335,8 +336,7 @@ func appendASCII(dst []byte, bs []byte) []byte {
 
 // bitChildren returns n's bit groups from the high bits down, so every
 // flags byte reads left to right like its bit pattern.
-func bitChildren(n *dissect.Node) []*dissect.Node {
-	var out []*dissect.Node
+func bitChildren(n *dissect.Node, out []*dissect.Node) []*dissect.Node {
 	for _, c := range n.Children {
 		if c != nil && isBitField(c) {
 			out = append(out, c)

@@ -135,6 +135,16 @@ func looksLikeText(b []byte) bool {
 	return marks*2 <= runes
 }
 
+// cutUTF8Bytes is cutUTF8 of string(b) without converting what is cut off
+// (a payload can be 64 KiB and only its start is shown).
+func cutUTF8Bytes(b []byte, n int) (string, bool) {
+	if n <= 0 || len(b) <= n {
+		return string(b), true
+	}
+	s, _ := cutUTF8(string(b[:n+1]), n) // cutUTF8 reads at most s[n]
+	return s, false
+}
+
 // cutUTF8 shortens s to at most n bytes without splitting a rune; ok is
 // false when something was cut.
 func cutUTF8(s string, n int) (string, bool) {

@@ -79,11 +79,17 @@ func TestCutUTF8(t *testing.T) {
 		{"abcd", 3, "abc", false},
 		{"aé", 2, "a", false}, // é is 2 bytes: not split
 		{"温度", 4, "温", false},
+		{"a温度", 3, "a", false},
+		{"a温度", 4, "a温", false},
+		{"温度", 6, "温度", true},
 	}
 	for _, c := range cases {
 		got, whole := cutUTF8(c.in, c.n)
 		if got != c.want || whole != c.whole {
 			t.Errorf("cutUTF8(%q, %d) = %q, %v; want %q, %v", c.in, c.n, got, whole, c.want, c.whole)
+		}
+		if got, whole := cutUTF8Bytes([]byte(c.in), c.n); got != c.want || whole != c.whole {
+			t.Errorf("cutUTF8Bytes(%q, %d) = %q, %v; want %q, %v", c.in, c.n, got, whole, c.want, c.whole)
 		}
 	}
 }
