@@ -18,6 +18,7 @@ type alloc struct {
 	text      []byte    // scratch for the Info text
 	pkt       Packet    // the packet itself, when the alloc is an arena's
 	cur       cursor    // the packet's cursor (one allocation less per packet)
+	pl        Payload   // the message handed to the payload decoder
 	// noTree: the facts-only mode. Nodes come from a small ring and are not
 	// linked into a tree; the decoder reads values from them at once, so a
 	// reused slot only ever holds a node nobody needs any more.

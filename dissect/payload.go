@@ -82,10 +82,12 @@ func (d *decoder) decodePayload(n *Node, topic string, data []byte, off int, wil
 	if d.s.Payload == nil {
 		return
 	}
-	pl := Payload{Topic: topic, Data: data, Offset: off, Will: will, Dir: d.dir,
+	pl := &d.a.pl
+	*pl = Payload{Topic: topic, Data: data, Offset: off, Will: will, Dir: d.dir,
 		ContentType: props.contentType, FormatIndicator: props.formatIndicator, Packet: d.p, a: d.a}
 	if !d.a.noTree {
 		pl.Node = n
 	}
-	d.s.Payload.DecodePayload(&pl)
+	d.s.Payload.DecodePayload(pl)
+	*pl = Payload{} // the decoder may not keep it
 }

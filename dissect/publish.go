@@ -13,7 +13,7 @@ func (d *decoder) publish() {
 		return
 	}
 	p.Topic = topic
-	if strings.ContainsAny(topic, "+#") {
+	if strings.IndexByte(topic, '+') >= 0 || strings.IndexByte(topic, '#') >= 0 {
 		d.a.report(tn, eiTopicWildcard, "topic name contains a wildcard character", rTopicWild)
 	}
 	if p.QoS > 0 {

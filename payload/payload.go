@@ -136,11 +136,23 @@ type Decoder struct {
 	set  *Set
 	conn int
 	buf  []byte // the preview under construction, reused between payloads
+	// run is the state of the payload being decoded, reused between
+	// payloads (busy guards against a decode inside a decode).
+	run  run
+	busy bool
 }
 
 // DecodePayload chooses a decoder for the message and runs it.
 func (d *Decoder) DecodePayload(pl *dissect.Payload) {
-	r := &run{d: d, o: &d.set.o, pl: pl, tree: pl.Tree(), root: pl.Node, preview: d.buf[:0]}
+	var r *run
+	if d.busy {
+		r = &run{}
+	} else {
+		d.busy = true
+		defer func() { d.busy, d.run = false, run{} }()
+		r = &d.run
+	}
+	*r = run{d: d, o: &d.set.o, pl: pl, tree: pl.Tree(), root: pl.Node, preview: d.buf[:0]}
 	name, asked := d.choose(pl)
 	r.decode(name, asked, pl.Node, nil, pl.Data, pl.Offset, 0)
 	if n := pl.Node; n != nil && len(n.Children) > 0 && !ownsBytes(n) {
