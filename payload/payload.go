@@ -136,22 +136,12 @@ type Decoder struct {
 	set  *Set
 	conn int
 	buf  []byte // the preview under construction, reused between payloads
-	// run is the state of the payload being decoded, reused between
-	// payloads (busy guards against a decode inside a decode).
-	run  run
-	busy bool
+	run  run    // the state of the payload being decoded, reused between payloads
 }
 
 // DecodePayload chooses a decoder for the message and runs it.
 func (d *Decoder) DecodePayload(pl *dissect.Payload) {
-	var r *run
-	if d.busy {
-		r = &run{}
-	} else {
-		d.busy = true
-		defer func() { d.busy, d.run = false, run{} }()
-		r = &d.run
-	}
+	r := &d.run // decoders never decode a payload from inside another
 	*r = run{d: d, o: &d.set.o, pl: pl, tree: pl.Tree(), root: pl.Node, preview: d.buf[:0]}
 	name, asked := d.choose(pl)
 	r.decode(name, asked, pl.Node, nil, pl.Data, pl.Offset, 0)
@@ -170,6 +160,7 @@ func (d *Decoder) DecodePayload(pl *dissect.Payload) {
 	if cap(r.preview) <= 4*d.set.o.MaxPreview {
 		d.buf = r.preview[:0]
 	}
+	*r = run{} // keep nothing of this message
 }
 
 // choose picks the decoder: --decode-as, else the MQTT 5 content type and

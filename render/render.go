@@ -93,7 +93,7 @@ func appendAddr(dst []byte, a netip.AddrPort) []byte {
 	return a.AppendTo(dst)
 }
 
-// appendUint writes v in decimal (v < 100000).
+// appendUint writes v in decimal, the short values (octets) without strconv.
 func appendUint(dst []byte, v uint) []byte {
 	switch {
 	case v < 10:
