@@ -51,11 +51,13 @@ type request struct {
 }
 
 // idKey names an in-flight packet id: the sender's direction and the id
-// (the two sides number their packets independently).
-type idKey struct {
-	dir dissect.Direction
-	id  uint16
-}
+// (the two sides number their packets independently), packed into one
+// word so the map hashes an integer, not a struct.
+type idKey uint32
+
+func inflightKey(dir dissect.Direction, id uint16) idKey { return idKey(dir)<<16 | idKey(id) }
+
+func (k idKey) dir() dissect.Direction { return dissect.Direction(k >> 16) }
 
 // maxInflight bounds the in-flight ids kept per connection; beyond it new
 // requests are not tracked (counted as evicted).
@@ -142,7 +144,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if p.QoS == 0 || p.QoS > 2 || p.PacketID < 0 {
 			return
 		}
-		k := idKey{dir, id}
+		k := inflightKey(dir, id)
 		kind := KindPublishQoS1
 		if p.QoS == 2 {
 			kind = KindPublishQoS2
@@ -164,7 +166,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if p.Type == dissect.TypeUnsubscribe {
 			kind = KindUnsubscribe
 		}
-		k := idKey{dir, id}
+		k := inflightKey(dir, id)
 		if old := x.inflight[k]; old != nil {
 			pl.reused(p, dir, old)
 		}
@@ -173,7 +175,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if p.PacketID < 0 {
 			return
 		}
-		k := idKey{opposite(dir), id}
+		k := inflightKey(opposite(dir), id)
 		r := x.inflight[k]
 		if r == nil || !answers(p.Type, r) {
 			return
@@ -193,7 +195,7 @@ func (pl *Pipeline) exchange(c *Conn, p *dissect.Packet, dir dissect.Direction, 
 		if p.PacketID < 0 {
 			return
 		}
-		k := idKey{dir, id}
+		k := inflightKey(dir, id)
 		r := x.inflight[k]
 		if r == nil || r.step != awaitPubrel {
 			return
@@ -238,15 +240,15 @@ func (x *exchanges) put(k idKey, r *request) {
 		x.inflight = map[idKey]*request{}
 	}
 	x.inflight[k] = r
-	if isPublish(r.kind) && k.dir < 3 {
-		x.pubs[k.dir]++
+	if isPublish(r.kind) && k.dir() < 3 {
+		x.pubs[k.dir()]++
 	}
 }
 
 func (x *exchanges) remove(k idKey) {
 	if r := x.inflight[k]; r != nil {
-		if isPublish(r.kind) && k.dir < 3 {
-			x.pubs[k.dir]--
+		if isPublish(r.kind) && k.dir() < 3 {
+			x.pubs[k.dir()]--
 		}
 		delete(x.inflight, k)
 	}

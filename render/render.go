@@ -160,6 +160,7 @@ type Printer struct {
 	// of it is copied from there, not encoded again.
 	rawHex, raw []byte
 	err         error // first write error of a spill, reported by flush
+	addrs       addrCache
 }
 
 // spillAt is how much output a call gathers before writing part of it: a

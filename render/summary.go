@@ -15,7 +15,7 @@ import (
 func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 	pk = orEmpty(pk)
 	if m != nil {
-		p.buf = appendMetaPrefix(p.buf, m, p.o.Time)
+		p.buf = p.addrs.appendMetaPrefix(p.buf, m, p.o.Time)
 	}
 	p.buf = p.appendSummary(p.buf, pk, true)
 	if m != nil {
@@ -25,14 +25,14 @@ func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 	return p.flush("summary")
 }
 
-func appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
+func (c *addrCache) appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
 	dst = appendPadInt(dst, m.Frame, 5)
 	dst = append(dst, ' ')
 	dst = AppendTime(dst, m, tf)
 	dst = append(dst, ' ')
-	dst = appendPadAddr(dst, m.Src)
+	dst = c.appendPadAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
-	dst = appendPadAddr(dst, m.Dst)
+	dst = c.appendPadAddr(dst, m.Dst)
 	dst = appendTransportMarker(dst, m)
 	return append(dst, ' ')
 }
@@ -63,6 +63,40 @@ func AppendTime(dst []byte, m *Meta, tf TimeFormat) []byte {
 // addrWidth fits the longest IPv4 address and port, "255.255.255.255:65535",
 // so lines of one capture line up (IPv6 addresses are longer and push on).
 const addrWidth = 21
+
+// addrCache remembers the padded text of recently printed addresses, in
+// slots chosen by port and the address's last bytes: a capture shows the
+// same addresses on every line, and formatting them was a tenth of the
+// summary view.
+type addrCache struct {
+	slot [256]addrText
+}
+
+type addrText struct {
+	a netip.AddrPort
+	n uint8 // 0: empty
+	b [maxCachedAddr]byte
+}
+
+// maxCachedAddr is the longest padded address kept (an IPv6 address with
+// a port can be longer; it is formatted each time).
+const maxCachedAddr = 40
+
+func (c *addrCache) appendPadAddr(dst []byte, a netip.AddrPort) []byte {
+	b := a.Addr().As16()
+	h := (uint(a.Port()) ^ uint(b[15])<<3 ^ uint(b[14])<<5) & 255
+	t := &c.slot[h]
+	if t.n > 0 && t.a == a {
+		return append(dst, t.b[:t.n]...)
+	}
+	start := len(dst)
+	dst = appendPadAddr(dst, a)
+	if n := len(dst) - start; n <= maxCachedAddr {
+		t.a, t.n = a, uint8(n)
+		copy(t.b[:], dst[start:])
+	}
+	return dst
+}
 
 func appendPadAddr(dst []byte, a netip.AddrPort) []byte {
 	start := len(dst)
