@@ -101,9 +101,19 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	if avail > 0 {
 		data = sg.Fetch(avail)
 	}
+	// The common case: the bytes are the current frame's payload itself
+	// (one in-order segment), so every byte is the current frame's and
+	// reassembly need not be asked byte run by byte run.
+	one := avail > 0 && e.cur != nil && avail <= len(e.tcp.Payload) && &data[0] == &e.tcp.Payload[0]
+	at := func(off int) *frameCtx {
+		if one {
+			return e.cur
+		}
+		return e.ctxAt(sg, off, avail)
+	}
 	if !d.started {
 		d.started = true
-		c := e.ctxAt(sg, 0, avail)
+		c := at(0)
 		d.pos = c.seq
 		s.ends[di].base = c.seq
 		if !start {
@@ -114,13 +124,13 @@ func (s *stream) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemb
 	from := 0
 	switch {
 	case skip > 0:
-		s.gap(d, skip, e.ctxAt(sg, 0, avail), fmt.Sprintf("%d bytes missing (segment not captured)", skip))
+		s.gap(d, skip, at(0), fmt.Sprintf("%d bytes missing (segment not captured)", skip))
 	case skip < 0: // bytes already delivered
 		from = min(-skip, avail)
 	}
 	s0 := d.pos + uint32(int32(skip))
 	for off := from; off < avail && e.err == nil && s.chain.Active(); {
-		c := e.ctxAt(sg, off, avail)
+		c := at(off)
 		c.held = false
 		rel := int(int32(s0 + uint32(off) - c.seq))
 		if rel < 0 || rel >= c.full {
