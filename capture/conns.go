@@ -121,6 +121,9 @@ func (e *engine) forgetBefore(tc time.Time) {
 		t.unlink(c)
 		c.s.ent = nil
 		t.n--
+		if e.streams[c.s.key] == c.s { // not replaced by a new connection
+			delete(e.streams, c.s.key)
+		}
 	}
 }
 
@@ -209,9 +212,15 @@ func (e *engine) flushAllInOrder() {
 		e.releasePending(true)
 	}
 	e.inFlush++
-	e.asm.FlushAll()
+	e.closeAll()
 	e.inFlush--
 	e.releasePending(true)
+}
+
+// closeAll ends every connection, reassembly's and the fast path's.
+func (e *engine) closeAll() {
+	e.asm.FlushAll()
+	e.closeIdleFast(time.Time{}, true)
 }
 
 // flush runs a reassembly flush with the events it causes buffered, so
@@ -220,6 +229,9 @@ func (e *engine) flushAllInOrder() {
 func (e *engine) flush(opt reassembly.FlushOptions) {
 	e.inFlush++
 	e.asm.FlushWithOptions(opt)
+	if !opt.TC.IsZero() {
+		e.closeIdleFast(opt.TC, false) // what reassembly did for the connections it holds
+	}
 	e.inFlush--
 }
 

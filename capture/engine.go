@@ -112,6 +112,16 @@ type engine struct {
 	// (one goroutine; the plaintext is not kept).
 	tlsScratch tlsdec.Scratch
 	free       []*frameCtx // frame contexts to reuse (see recycle)
+	// streams holds every connection reassembly holds or the fast path
+	// runs, by address pair (see fastpath.go).
+	streams map[pairKey]*stream
+	fsg     fastSG     // the fast path's ScatterGather, reused
+	adopt   *stream    // the stream handOver gives reassembly (factory.New returns it)
+	syncing *fastState // the direction handOver is bringing reassembly to
+	// synthTCP and synthHdr are the empty segment handOver assembles.
+	synthTCP layers.TCP
+	synthHdr [20]byte
+	noFast   bool // tests: every segment through reassembly, to compare
 }
 
 // maxFreeCtx bounds the free list of frame contexts.
@@ -139,7 +149,7 @@ func (e *engine) recycle(c *frameCtx) {
 }
 
 func newEngine(cfg Config, fn func(*Event) error) *engine {
-	e := &engine{cfg: cfg.withDefaults(), fn: fn, clockStep: maxClockStep}
+	e := &engine{cfg: cfg.withDefaults(), fn: fn, clockStep: maxClockStep, streams: map[pairKey]*stream{}}
 	e.keys = e.cfg.KeyLog
 	for _, p := range e.cfg.Ports {
 		e.ports[p/64] |= 1 << (p % 64)
@@ -280,6 +290,9 @@ func (e *engine) handle(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType
 	if s.v6 {
 		et = layers.EndpointIPv6
 	}
+	if e.fast(c) {
+		return
+	}
 	e.asm.AssembleWithContext(gopacket.NewFlow(et, s.srcRaw, s.dstRaw), &e.tcp, c)
 }
 
@@ -329,8 +342,17 @@ func (e *engine) deliver(ev *Event) {
 type factory struct{ e *engine }
 
 func (f *factory) New(_, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
-	e := f.e
-	s := &stream{e: e, index: -1, open: true, syn: tcp.SYN}
+	if s := f.e.adopt; s != nil {
+		return s // a fast connection handed over (see handOver)
+	}
+	return f.e.newStream(tcp)
+}
+
+// newStream starts a connection whose first segment is tcp, between
+// e.curSrc and e.curDst.
+func (e *engine) newStream(tcp *layers.TCP) *stream {
+	s := &stream{e: e, index: -1, open: true, syn: tcp.SYN, key: keyFor(e.curSrc, e.curDst)}
+	e.streams[s.key] = s
 	e.open++
 	sp, dp := uint16(tcp.SrcPort), uint16(tcp.DstPort)
 	mqttPort := e.isPort(sp) || e.isPort(dp)

@@ -41,7 +41,7 @@ func FuzzReadPcap(f *testing.F) {
 				t.Fatalf("buffered %d over %d", e.buffered, cfg.MaxBuffered)
 			}
 		}
-		e.asm.FlushAll()
+		e.closeAll()
 		if e.buffered != 0 {
 			t.Fatalf("buffered %d after the end", e.buffered)
 		}

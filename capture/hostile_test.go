@@ -124,7 +124,7 @@ func TestHostileMaxLengthNeverSent(t *testing.T) {
 				t.Errorf("buffered %d over the %d cap", e.buffered, e.cfg.MaxBuffered)
 			}
 			runtime.KeepAlive(capture)
-			e.asm.FlushAll()
+			e.closeAll()
 			if e.buffered != 0 {
 				t.Errorf("buffered %d after the flush", e.buffered)
 			}

@@ -70,7 +70,7 @@ func TestHugeDeclaredLengthsStayBounded(t *testing.T) {
 	if e.stats.Oversize < 2000 {
 		t.Errorf("oversize %d, want at least the 2000 huge ones", e.stats.Oversize)
 	}
-	e.asm.FlushAll()
+	e.closeAll()
 	if e.buffered != 0 {
 		t.Errorf("buffered %d after the flush", e.buffered)
 	}

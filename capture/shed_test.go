@@ -40,7 +40,7 @@ func runPeak(t *testing.T, capture []byte, cfg Config) (evs []got, peak, end int
 		e.handle(data, ci, lt)
 		peak = max(peak, e.buffered)
 	}
-	e.asm.FlushAll()
+	e.closeAll()
 	return evs, peak, e.buffered
 }
 

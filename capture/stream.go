@@ -31,6 +31,9 @@ type stream struct {
 	ent          *connEntry  // its place in the engine's connection table
 	syn          bool        // its first segment was a SYN: a new connection
 	ends         [2]dirState // per direction, for the notes of tail.go
+	key          pairKey     // its addresses, in engine.streams
+	fast         bool        // on the fast path: reassembly does not know it
+	fstate       [2]fastState
 }
 
 func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
@@ -56,6 +59,12 @@ func (s *stream) init(firstToServer bool, src, dst netip.AddrPort) {
 // begun mid-connection). A connection found not to be MQTT costs no more
 // reassembly.
 func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	if fs := s.e.syncing; fs != nil {
+		// handOver's empty segment: it starts the direction where the
+		// fast path had it, or leaves it unstarted.
+		*start = fs.started
+		return fs.started
+	}
 	if c, ok := ac.(*frameCtx); ok {
 		s.e.seen(s, tcp, nextSeq, c)
 		s.e.checkSegment(s, tcp, dir, nextSeq, c)
