@@ -5,10 +5,11 @@
 package dissect
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mqttdump/mqttdump/internal/hexenc"
 )
 
 // Kind is the type of value a field carries.
@@ -160,7 +161,7 @@ func (n *Node) AppendValueText(dst []byte) []byte {
 	case string:
 		return append(dst, v...)
 	case []byte:
-		return hex.AppendEncode(dst, v)
+		return hexenc.AppendEncode(dst, v)
 	case uint64:
 		label, ok := d.Label(v)
 		if ok {

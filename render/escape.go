@@ -30,20 +30,26 @@ func needsEscape[T ~string | ~[]byte](s T) bool {
 }
 
 // plainRun is the end of the run of plain bytes (printable ASCII, not a
-// backslash) that starts at i, tested eight bytes at a time.
-func plainRun(s string, i int) int {
+// backslash) that starts at i.
+func plainRun(s string, i int) int { return printableRun(s, i, '\\', '\\') }
+
+// printableRun is the end of the run of printable ASCII bytes other than
+// x and y that starts at i, tested eight bytes at a time: the escapers
+// spend most of their time here.
+func printableRun(s string, i int, x, y byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	xs, ys := uint64(x)*ones, uint64(y)*ones
 	for ; i+8 <= len(s); i += 8 {
 		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		low := (w - 0x20*ones) &^ w        // a byte below 0x20
-		high := (w + (0x7f-0x7e)*ones) | w // a byte above 0x7e
-		bs := w ^ '\\'*ones                // a backslash (a zero byte here)
-		if (low|high|((bs-ones)&^bs))&highs != 0 {
+		low := (w - 0x20*ones) &^ w // a byte below 0x20
+		high := (w + ones) | w      // a byte above 0x7e
+		xz, yz := w^xs, w^ys        // x or y: a zero byte here
+		if (low|high|((xz-ones)&^xz)|((yz-ones)&^yz))&highs != 0 {
 			break
 		}
 	}
-	for i < len(s) && s[i]-0x20 < 0x5f && s[i] != '\\' {
+	for i < len(s) && s[i]-0x20 < 0x5f && s[i] != x && s[i] != y {
 		i++
 	}
 	return i

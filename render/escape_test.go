@@ -191,24 +191,27 @@ func TestLooksLikeTextFastPath(t *testing.T) {
 	}
 }
 
-// plainRun's eight-bytes-at-a-time test must stop exactly where the byte
-// loop does: every byte value at every position of a word.
-func TestPlainRunMatchesByteLoop(t *testing.T) {
-	slow := func(s string, i int) int {
-		for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' {
-			i++
+// printableRun's eight-bytes-at-a-time test must stop exactly where the
+// byte loop does: every byte value at every position of a word, for the
+// terminal's exclusions (the backslash) and JSON's (quote and backslash).
+func TestPrintableRunMatchesByteLoop(t *testing.T) {
+	for _, ex := range [][2]byte{{'\\', '\\'}, {'"', '\\'}} {
+		slow := func(s string, i int) int {
+			for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != ex[0] && s[i] != ex[1] {
+				i++
+			}
+			return i
 		}
-		return i
-	}
-	base := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
-	for v := 0; v < 256; v++ {
-		for pos := 0; pos < 20; pos++ {
-			b := append([]byte(nil), base...)
-			b[pos] = byte(v)
-			s := string(b)
-			for start := 0; start <= pos; start++ {
-				if got, want := plainRun(s, start), slow(s, start); got != want {
-					t.Fatalf("byte %#x at %d, from %d: plainRun %d, byte loop %d", v, pos, start, got, want)
+		base := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
+		for v := 0; v < 256; v++ {
+			for pos := 0; pos < 20; pos++ {
+				b := append([]byte(nil), base...)
+				b[pos] = byte(v)
+				s := string(b)
+				for start := 0; start <= pos; start++ {
+					if got, want := printableRun(s, start, ex[0], ex[1]), slow(s, start); got != want {
+						t.Fatalf("except %q: byte %#x at %d, from %d: printableRun %d, byte loop %d", ex, v, pos, start, got, want)
+					}
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/mqttdump/mqttdump/dissect"
 	"github.com/mqttdump/mqttdump/filter"
+	"github.com/mqttdump/mqttdump/internal/hexenc"
 )
 
 // FieldsOptions are tshark's -E options for -T fields.
@@ -179,7 +179,7 @@ func AppendFieldValue(dst []byte, v *filter.Value) []byte {
 	case filter.ValueString:
 		return appendEscaped(dst, v.Str)
 	case filter.ValueBytes:
-		return hex.AppendEncode(dst, v.Bytes)
+		return hexenc.AppendEncode(dst, v.Bytes)
 	case filter.ValueAddr:
 		return v.Addr.AppendTo(dst)
 	case filter.ValueTime:

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/hex"
 	"net/netip"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/mqttdump/mqttdump/dissect"
+	"github.com/mqttdump/mqttdump/internal/hexenc"
 )
 
 // JSON writes the packet as one NDJSON line. The encoder is hand-written
@@ -49,7 +49,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 	b = append(b, `,"raw":"`...)
 	p.raw, p.rawHex = nil, p.rawHex[:0]
 	if len(pk.Raw) <= maxRawHex {
-		p.raw, p.rawHex = pk.Raw, hex.AppendEncode(p.rawHex, pk.Raw)
+		p.raw, p.rawHex = pk.Raw, hexenc.AppendEncode(p.rawHex, pk.Raw)
 		b = append(b, p.rawHex...)
 	} else {
 		b = p.appendHexSpill(b, pk.Raw)
@@ -176,7 +176,7 @@ func (p *Printer) appendHexSpill(b, v []byte) []byte {
 	const chunk = 16 << 10
 	for len(v) > 0 {
 		n := min(len(v), chunk)
-		b = hex.AppendEncode(b, v[:n])
+		b = hexenc.AppendEncode(b, v[:n])
 		b = p.spill(b)
 		v = v[n:]
 	}
@@ -253,11 +253,10 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x7f {
-			i++
-			continue
+		if i = printableRun(s, i, '"', '\\'); i == len(s) {
+			break
 		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			b = appendJSONEscape(b, c)
