@@ -19,15 +19,7 @@ func Escape(s string) string {
 }
 
 // needsEscape is the fast path: plain printable ASCII without a backslash.
-func needsEscape[T ~string | ~[]byte](s T) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '\\' {
-			return true
-		}
-	}
-	return false
-}
+func needsEscape(s string) bool { return plainRun(s, 0) < len(s) }
 
 // plainRun is the end of the run of plain bytes (printable ASCII, not a
 // backslash) that starts at i.
@@ -126,12 +118,17 @@ func appendHexN(dst []byte, v uint64, n int) []byte {
 // looksLikeText reports whether b reads as text worth previewing: valid
 // UTF-8 with no control characters other than tab and line breaks.
 func looksLikeText(b []byte) bool {
-	// Printable ASCII (most text payloads) in one pass over the bytes.
+	// Printable ASCII (most text payloads) in one pass over the bytes,
+	// eight at a time between line breaks and tabs.
 	i := 0
-	for ; i < len(b) && b[i] < utf8.RuneSelf; i++ {
-		if c := b[i]; (c < 0x20 || c == 0x7f) && c != '\t' && c != '\n' && c != '\r' {
+	for i < len(b) {
+		if i = printableRun(unsafeString(b), i, 0x7f, 0x7f); i == len(b) || b[i] >= utf8.RuneSelf {
+			break
+		}
+		if c := b[i]; c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
+		i++
 	}
 	if i == len(b) {
 		return len(b) > 0

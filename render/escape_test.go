@@ -182,7 +182,9 @@ func looksLikeTextByTables(b []byte) bool {
 func TestLooksLikeTextFastPath(t *testing.T) {
 	for a := 0; a < 128; a++ {
 		for b := 0; b < 128; b++ {
-			for _, s := range [][]byte{{byte(a)}, {byte(a), byte(b)}, []byte("é" + string(rune(a)) + "\u0301" + string(rune(b))), {byte(a), 0xff}, {byte(a), byte(b), 0xc3, 0xa9, byte(b)}, {byte(a), 0xcc, 0x81}} {
+			for _, s := range [][]byte{{byte(a)}, {byte(a), byte(b)}, []byte("é" + string(rune(a)) + "\u0301" + string(rune(b))), {byte(a), 0xff}, {byte(a), byte(b), 0xc3, 0xa9, byte(b)}, {byte(a), 0xcc, 0x81},
+				// long enough for the eight-byte steps, the byte at each place of a word
+				append([]byte("abcdefgh12345678"), byte(a), byte(b)), []byte("abcdefg" + string([]byte{byte(a)}) + "abcdefgh" + string([]byte{byte(b)}) + "123")} {
 				if got, want := looksLikeText(s), looksLikeTextByTables(s); got != want {
 					t.Fatalf("looksLikeText(%q) = %v, the tables say %v", s, got, want)
 				}

@@ -36,7 +36,7 @@ func nodeText(n *dissect.Node) string { return n.Text() }
 func (p *Printer) appendNodeText(dst []byte, n *dissect.Node) []byte {
 	start := len(dst)
 	dst = n.AppendText(dst)
-	if !needsEscape(dst[start:]) {
+	if !needsEscape(unsafeString(dst[start:])) {
 		return dst
 	}
 	p.text = append(p.text[:0], dst[start:]...)
