@@ -32,8 +32,9 @@ func printableRun(s string, i int, x, y byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	xs, ys := uint64(x)*ones, uint64(y)*ones
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		t := s[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 		low := (w - 0x20*ones) &^ w // a byte below 0x20
 		high := (w + ones) | w      // a byte above 0x7e
 		xz, yz := w^xs, w^ys        // x or y: a zero byte here

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -216,6 +217,16 @@ func TestPrintableRunMatchesByteLoop(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func BenchmarkPrintableRun(b *testing.B) {
+	s := strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 2000)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if printableRun(s, 0, '"', '\\') != len(s) {
+			b.Fatal("stopped early")
 		}
 	}
 }
