@@ -15,7 +15,6 @@ type alloc struct {
 	nodeSlab  int // index of nodes in nodeSlabs
 	ptrSlab   int
 	experts   []*Expert // every finding of the packet, in the order made
-	text      []byte    // scratch for the Info text
 	pkt       Packet    // the packet itself, when the alloc is an arena's
 	cur       cursor    // the packet's cursor (one allocation less per packet)
 	pl        Payload   // the message handed to the payload decoder

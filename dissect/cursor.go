@@ -1,6 +1,7 @@
 package dissect
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -188,6 +189,9 @@ func (c *cursor) checkUTF8(n *Node, raw []byte) {
 	if !utf8.Valid(raw) {
 		c.a.report(n, eiInvalidUTF8, n.Def.Name+" is not valid UTF-8", rUTF8)
 		return
+	}
+	if bytes.IndexByte(raw, 0) < 0 && bytes.IndexByte(raw, 0xEF) < 0 {
+		return // no U+0000, and no U+FFFE or U+FFFF (both start with 0xEF)
 	}
 	for _, r := range string(raw) {
 		if r == 0 {

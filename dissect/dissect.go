@@ -292,7 +292,6 @@ func (p *Packet) finish(a *alloc) {
 			break
 		}
 	}
-	p.Info, a.text = p.info(a.text)
 }
 
 // hdrShow is the display text of every possible first byte, built once:

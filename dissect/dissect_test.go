@@ -223,8 +223,8 @@ func TestDissectCases(t *testing.T) {
 			if c.clean && len(found) > 0 {
 				t.Errorf("unexpected findings:\n%s", all)
 			}
-			if c.info != "" && p.Info != c.info {
-				t.Errorf("info %q, want %q", p.Info, c.info)
+			if c.info != "" && p.InfoText() != c.info {
+				t.Errorf("info %q, want %q", p.InfoText(), c.info)
 			}
 		})
 	}

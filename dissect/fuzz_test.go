@@ -22,7 +22,7 @@ func FuzzDissect(f *testing.F) {
 			if err := p.Check(); err != nil {
 				t.Fatalf("invariants: %v", err)
 			}
-			_ = p.Info
+			_ = p.InfoText()
 			for _, n := range p.Fields {
 				n.Walk(func(n *Node) { _ = n.Text() })
 			}
@@ -91,7 +91,7 @@ func FuzzFrame(f *testing.F) {
 func facts(p *Packet) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %d %v %v rl=%d miss=%d info=%q id=%d qos=%d r=%v d=%v topic=%q filters=%q client=%q reason=%d payload=%d malformed=%v\n",
-		p.Type, p.Flags, p.Version, p.VersionSource, p.RemainingLength, p.Missing, p.Info, p.PacketID, p.QoS,
+		p.Type, p.Flags, p.Version, p.VersionSource, p.RemainingLength, p.Missing, p.InfoText(), p.PacketID, p.QoS,
 		p.Retain, p.Dup, p.Topic, p.Filters, p.ClientID, p.Reason, p.Payload, p.Malformed)
 	for _, e := range p.Experts() {
 		fmt.Fprintf(&b, "%s\n", e)

@@ -101,8 +101,8 @@ type Packet struct {
 	// incomplete last packet); 0 when complete.
 	Missing int
 	Fields  []*Node // top-level fields in wire order
-	// Info is the one-line description in the style of Wireshark's Info column,
-	// "Publish Message (id=1) [test/a]".
+	// Info is the Info text of a packet built by hand (tests, examples);
+	// Dissect leaves it empty and InfoText builds it from the facts.
 	Info string
 	// Facts used by summaries and filters; zero values when absent.
 	PacketID int // -1 when the packet has none

@@ -229,7 +229,7 @@ func TestEval(t *testing.T) {
 			continue
 		}
 		if got := f.Match(tt.p); got != tt.want {
-			t.Errorf("%s on %s: got %v, want %v", tt.expr, tt.p.MQTT.Info, got, tt.want)
+			t.Errorf("%s on %s: got %v, want %v", tt.expr, tt.p.MQTT.InfoText(), got, tt.want)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func TestGoldens(t *testing.T) {
 			jr := render.New(&js, render.Options{MaxValueBytes: 64})
 			for _, p := range run(t, s, false) {
 				if err := p.Check(); err != nil {
-					t.Errorf("%s: tree invariant: %v", p.Info, err)
+					t.Errorf("%s: tree invariant: %v", p.InfoText(), err)
 				}
 				pr.Summary(p, nil)
 				pr.Breakdown(p)

@@ -130,7 +130,7 @@ func TestHostileTerminalEscapes(t *testing.T) {
 					text = ownColour.ReplaceAllString(text, "")
 				}
 				if why := terminalUnsafe(text); why != "" {
-					t.Errorf("packet %d (%s) %s, colour %v: %s in\n%q", i, pk.Info, name, o.Color, why, text)
+					t.Errorf("packet %d (%s) %s, colour %v: %s in\n%q", i, pk.InfoText(), name, o.Color, why, text)
 				}
 			}
 		}

@@ -161,6 +161,7 @@ type Printer struct {
 	rawHex, raw []byte
 	err         error // first write error of a spill, reported by flush
 	addrs       addrCache
+	info        []byte // a packet's Info text while the summary escapes it
 }
 
 // spillAt is how much output a call gathers before writing part of it: a

@@ -155,7 +155,8 @@ func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byt
 	if term {
 		// A topic can be 64 KB: the line keeps a readable length unless
 		// --max-bytes 0 asks for everything (JSON always carries it whole).
-		info, whole := pk.Info, true
+		p.info = pk.AppendInfo(p.info[:0])
+		info, whole := unsafeString(p.info), true
 		if p.o.MaxValueBytes > 0 {
 			info, whole = cutUTF8(info, summaryInfoFactor*p.o.MaxValueBytes)
 		}
@@ -164,7 +165,7 @@ func (p *Printer) appendSummary(dst []byte, pk *dissect.Packet, term bool) []byt
 			dst = append(dst, "…]"...)
 		}
 	} else {
-		dst = append(dst, pk.Info...)
+		dst = pk.AppendInfo(dst)
 	}
 	if pk.Type == dissect.TypePublish {
 		dst = append(dst, " QoS "...)
