@@ -124,7 +124,8 @@ func (pl *Pipeline) fanOut(c *Conn, p *dissect.Packet, ev *capture.Event) {
 			} else {
 				p.AddGenerated(&dissect.Node{Def: fForwardedFrom, Value: uint64(e.frame)})
 			}
-			p.AddGenerated(&dissect.Node{Def: fForwardLatency, Value: seconds(lat), Show: seconds(lat) + " seconds"})
+			ls := seconds(lat)
+			p.AddGenerated(&dissect.Node{Def: fForwardLatency, Value: ls, Show: ls + " seconds"})
 			if p.Retain {
 				p.AddGenerated(&dissect.Node{Def: fRetainedCopy, Value: true})
 			}

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -358,5 +359,19 @@ func TestLimitFindingsInWireOrder(t *testing.T) {
 	}
 	if want := []string{"mqtt.expert.max_qos", "mqtt.expert.topic_alias_max"}; !slices.Equal(ids, want) {
 		t.Errorf("findings %v, want %v (wire order)", ids, want)
+	}
+}
+
+// seconds' integer formatting prints what the float formatting printed.
+func TestSecondsSameAsFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ds := []time.Duration{0, 1, 999999999, time.Second, 10 * time.Second, 52500 * time.Microsecond, exactSeconds - 1}
+	for i := 0; i < 100000; i++ {
+		ds = append(ds, time.Duration(r.Int64N(int64(exactSeconds))), time.Duration(r.Int64N(int64(10*time.Second))))
+	}
+	for _, d := range ds {
+		if got, want := seconds(d), secondsByFloat(d); got != want {
+			t.Fatalf("seconds(%d) = %q, the float formatting says %q", int64(d), got, want)
+		}
 	}
 }
