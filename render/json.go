@@ -91,12 +91,7 @@ func (p *Printer) JSON(pk *dissect.Packet, m *Meta) error {
 }
 
 func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
-	d := defOf(n)
-	b = append(b, `{"name":`...)
-	b = appendJSONString(b, d.Name)
-	b = append(b, `,"abbrev":`...)
-	b = appendJSONString(b, d.Abbrev)
-	b = append(b, `,"offset":`...)
+	b = append(b, p.jsonHead(defOf(n))...)
 	b = strconv.AppendInt(b, int64(n.Offset), 10)
 	b = append(b, `,"length":`...)
 	b = strconv.AppendInt(b, int64(n.Length), 10)
@@ -156,6 +151,28 @@ func (p *Printer) appendJSONNode(b []byte, n *dissect.Node) []byte {
 	}
 	return p.spill(append(b, '}'))
 }
+
+// jsonHead is the start of a node's JSON object up to its offset,
+// `{"name":"Topic","abbrev":"mqtt.topic","offset":`, made once per field:
+// escaping the two names of every node was a twentieth of -T json. The
+// cache is bounded (payload decoders may make fields of their own).
+func (p *Printer) jsonHead(d *dissect.FieldDef) string {
+	if h, ok := p.heads[d]; ok {
+		return h
+	}
+	if p.heads == nil || len(p.heads) >= maxJSONHeads {
+		p.heads = make(map[*dissect.FieldDef]string)
+	}
+	b := append([]byte(`{"name":`), nil...)
+	b = appendJSONString(b, d.Name)
+	b = append(b, `,"abbrev":`...)
+	b = appendJSONString(b, d.Abbrev)
+	b = append(b, `,"offset":`...)
+	p.heads[d] = string(b)
+	return string(b)
+}
+
+const maxJSONHeads = 4096
 
 // maxRawHex bounds the packet size whose hex is kept for its values.
 const maxRawHex = 1 << 20

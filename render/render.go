@@ -161,7 +161,8 @@ type Printer struct {
 	rawHex, raw []byte
 	err         error // first write error of a spill, reported by flush
 	addrs       addrCache
-	info        []byte // a packet's Info text while the summary escapes it
+	info        []byte                       // a packet's Info text while the summary escapes it
+	heads       map[*dissect.FieldDef]string // see jsonHead
 }
 
 // spillAt is how much output a call gathers before writing part of it: a
