@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,6 +47,20 @@ func printableRun(s string, i int, x, y byte) int {
 		i++
 	}
 	return i
+}
+
+// printableASCIIRun is printableRun without exclusions, sixteen bytes at
+// a time: looksLikeText reads every byte of payloads up to 256 MB.
+func printableASCIIRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+16 <= len(b); i += 16 {
+		t := b[i : i+16]
+		w, v := binary.LittleEndian.Uint64(t), binary.LittleEndian.Uint64(t[8:])
+		if ((w-0x20*ones)&^w|(w+ones)|w|(v-0x20*ones)&^v|(v+ones)|v)&highs != 0 {
+			break
+		}
+	}
+	return printableRun(unsafeString(b), i, 0x7f, 0x7f)
 }
 
 // appendEscaped appends the escaped form of s to dst.
@@ -123,7 +138,7 @@ func looksLikeText(b []byte) bool {
 	// eight at a time between line breaks and tabs.
 	i := 0
 	for i < len(b) {
-		if i = printableRun(unsafeString(b), i, 0x7f, 0x7f); i == len(b) || b[i] >= utf8.RuneSelf {
+		if i = printableASCIIRun(b, i); i == len(b) || b[i] >= utf8.RuneSelf {
 			break
 		}
 		if c := b[i]; c != '\t' && c != '\n' && c != '\r' {

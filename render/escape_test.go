@@ -230,3 +230,22 @@ func BenchmarkPrintableRun(b *testing.B) {
 		}
 	}
 }
+
+// printableASCIIRun stops where the byte loop does, for a byte of every
+// value at every place of its sixteen-byte step.
+func TestPrintableASCIIRunMatchesByteLoop(t *testing.T) {
+	base := []byte("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ")
+	for v := 0; v < 256; v++ {
+		for pos := 0; pos < 40; pos++ {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(v)
+			want := 0
+			for want < len(b) && b[want] >= 0x20 && b[want] < 0x7f {
+				want++
+			}
+			if got := printableASCIIRun(b, 0); got != want {
+				t.Fatalf("byte %#x at %d: %d, byte loop %d", v, pos, got, want)
+			}
+		}
+	}
+}

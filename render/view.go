@@ -60,7 +60,7 @@ func (v *Packets) Packet(pk *dissect.Packet, m *Meta) error {
 			err = v.P.Hex(pk)
 		}
 		if err == nil && (v.Breakdown || v.Hex) {
-			_, err = fmt.Fprintln(v.Out)
+			_, err = io.WriteString(v.Out, "\n") // fmt.Fprintln was 2% of -V
 		}
 	}
 	if err != nil {
