@@ -31,49 +31,92 @@ type fanEntry struct {
 // overwritten (counted as evicted) and can no longer be matched.
 const maxFan = 8192
 
-// fanTable holds recent inbound publishes in a ring, indexed by key (the
-// most recent entry per key).
+// fanTable holds recent inbound publishes in a ring, indexed by key sum
+// (the most recent entry per sum) in an open-addressing table with linear
+// probing and twice as many slots as the ring has entries: a Go map's
+// insert and delete for every inbound publish were a twentieth of a run.
 type fanTable struct {
 	ring    []fanEntry
 	next    int
-	full    bool
-	index   map[uint64]int32 // by fanKey.sum; find checks the whole key
+	slots   []fanSlot // fanSlots of them, made at the first add
 	evicted int
 	seed    maphash.Seed
 }
 
-func newFanTable() fanTable {
-	return fanTable{ring: make([]fanEntry, 0, 64), index: map[uint64]int32{}, seed: maphash.MakeSeed()}
+// fanSlot is one index slot: idx is the ring index plus one (0: empty).
+type fanSlot struct {
+	sum uint64
+	idx int32
 }
 
-// sum folds the three hashes into the one word the index is keyed by: a
-// map of integers costs a third of a map of 24-byte keys per lookup.
+const fanSlots = 2 * maxFan // a power of two
+
+func newFanTable() fanTable {
+	return fanTable{ring: make([]fanEntry, 0, 64), seed: maphash.MakeSeed()}
+}
+
+// sum folds the three hashes into the one word the index is keyed by.
 func (k fanKey) sum() uint64 {
 	return k.topic ^ bits.RotateLeft64(k.payload, 21) ^ bits.RotateLeft64(k.corr, 42)
 }
 
+// slot is where sum is in the index, or the empty slot where it goes.
+func (f *fanTable) slot(sum uint64) int {
+	i := int(sum & (fanSlots - 1))
+	for f.slots[i].idx != 0 && f.slots[i].sum != sum {
+		i = (i + 1) & (fanSlots - 1)
+	}
+	return i
+}
+
+// unset empties slot i, moving later slots of the probe run back so every
+// entry stays reachable from its home slot.
+func (f *fanTable) unset(i int) {
+	for j := i; ; {
+		j = (j + 1) & (fanSlots - 1)
+		if f.slots[j].idx == 0 {
+			break
+		}
+		home := int(f.slots[j].sum & (fanSlots - 1))
+		// j's entry stays unless i lies cyclically between its home and j.
+		if (i <= j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+			f.slots[i] = f.slots[j]
+			i = j
+		}
+	}
+	f.slots[i] = fanSlot{}
+}
+
 func (f *fanTable) add(e fanEntry) {
-	if len(f.ring) < maxFan {
+	if f.slots == nil {
+		f.slots = make([]fanSlot, fanSlots)
+	}
+	idx := len(f.ring)
+	if idx < maxFan {
 		f.ring = append(f.ring, e)
-		f.index[e.key.sum()] = int32(len(f.ring) - 1)
-		return
+	} else {
+		idx = f.next
+		old := &f.ring[idx]
+		if i := f.slot(old.key.sum()); f.slots[i].idx == int32(idx)+1 {
+			f.unset(i)
+		}
+		f.evicted++
+		*old = e
+		f.next = (f.next + 1) % maxFan
 	}
-	old := &f.ring[f.next]
-	if s := old.key.sum(); f.index[s] == int32(f.next) {
-		delete(f.index, s)
-	}
-	f.evicted++
-	*old = e
-	f.index[e.key.sum()] = int32(f.next)
-	f.next = (f.next + 1) % maxFan
+	sum := e.key.sum()
+	f.slots[f.slot(sum)] = fanSlot{sum: sum, idx: int32(idx) + 1}
 }
 
 func (f *fanTable) find(k fanKey) *fanEntry {
-	i, ok := f.index[k.sum()]
-	if !ok || f.ring[i].key != k {
+	if f.slots == nil {
 		return nil
 	}
-	return &f.ring[i]
+	s := f.slots[f.slot(k.sum())]
+	if s.idx == 0 || f.ring[s.idx-1].key != k {
+		return nil
+	}
+	return &f.ring[s.idx-1]
 }
 
 // hash is a fast 64-bit hash of a payload (maphash: the run's own seed).

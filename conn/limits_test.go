@@ -375,3 +375,43 @@ func TestSecondsSameAsFloat(t *testing.T) {
 		}
 	}
 }
+
+// The fan-out index finds what a map of key sums to the newest ring index
+// finds, through ring wrap-around and the deletions it causes, with keys
+// that collide in the index's home slots.
+func TestFanTableSameAsMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	f := newFanTable()
+	ref := map[uint64]int{}
+	var ring []fanKey
+	next := 0
+	key := func() fanKey {
+		// few distinct home slots, many keys: long probe runs
+		return fanKey{topic: uint64(r.IntN(64)) | uint64(r.IntN(4000))<<20, payload: uint64(r.IntN(3))}
+	}
+	for i := 0; i < 5*maxFan; i++ {
+		k := key()
+		f.add(fanEntry{key: k, frame: i})
+		if len(ring) < maxFan {
+			ring = append(ring, k)
+			ref[k.sum()] = len(ring) - 1
+		} else {
+			old := ring[next]
+			if ref[old.sum()] == next {
+				delete(ref, old.sum())
+			}
+			ring[next] = k
+			ref[k.sum()] = next
+			next = (next + 1) % maxFan
+		}
+		q := key()
+		var want *fanKey
+		if j, ok := ref[q.sum()]; ok && ring[j] == q {
+			want = &ring[j]
+		}
+		got := f.find(q)
+		if (got == nil) != (want == nil) || (got != nil && got.key != *want) {
+			t.Fatalf("step %d: find(%+v) = %v, the map says %v", i, q, got, want)
+		}
+	}
+}
