@@ -69,8 +69,12 @@ const addrWidth = 21
 // same addresses on every line, and formatting them was a tenth of the
 // summary view.
 type addrCache struct {
-	slot [256]addrText
+	slot [addrSlots]addrText
 }
+
+// addrSlots: a capture of a few hundred open connections (twice as many
+// addresses) mostly hits.
+const addrSlots = 1024
 
 type addrText struct {
 	a netip.AddrPort
@@ -84,7 +88,7 @@ const maxCachedAddr = 40
 
 func (c *addrCache) appendPadAddr(dst []byte, a netip.AddrPort) []byte {
 	b := a.Addr().As16()
-	h := (uint(a.Port()) ^ uint(b[15])<<3 ^ uint(b[14])<<5) & 255
+	h := uint(uint32(a.Port())<<16|uint32(b[15])<<8|uint32(b[14])) * 0x9e3779b1 >> 22 & (addrSlots - 1)
 	t := &c.slot[h]
 	if t.n > 0 && t.a == a {
 		return append(dst, t.b[:t.n]...)
