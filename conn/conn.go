@@ -246,7 +246,7 @@ func (pl *Pipeline) Event(ev *capture.Event) error {
 }
 
 func (pl *Pipeline) meta(ev *capture.Event) *render.Meta {
-	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: ev.Time.Sub(pl.first),
+	pl.m = render.Meta{Frame: ev.Frame, Time: ev.Time, Rel: sub(ev.Time, pl.first),
 		Src: ev.Src, Dst: ev.Dst, Stream: ev.Stream, Dir: ev.Dir, FrameLen: ev.FrameLen,
 		Transport: ev.Transport, WebSocket: ev.WebSocket}
 	return &pl.m
@@ -256,11 +256,23 @@ func (pl *Pipeline) meta(ev *capture.Event) *render.Meta {
 func since(prev *time.Time, now time.Time) time.Duration {
 	var d time.Duration
 	if !prev.IsZero() {
-		d = now.Sub(*prev)
+		d = sub(now, *prev)
 	}
 	*prev = now
 	return d
 }
+
+// sub is a.Sub(b) for capture times (which carry no monotonic clock
+// reading) without Sub's overflow arithmetic while the two are within a
+// century; time.Time.Sub was 4% of a summary run.
+func sub(a, b time.Time) time.Duration {
+	if s := a.Unix() - b.Unix(); s > -maxSubSeconds && s < maxSubSeconds {
+		return time.Duration(s)*time.Second + time.Duration(a.Nanosecond()-b.Nanosecond())
+	}
+	return a.Sub(b)
+}
+
+const maxSubSeconds = 100 * 365 * 24 * 3600
 
 // notice reports gaps, resynchronisation and skipped packets where they
 // happened.

@@ -415,3 +415,19 @@ func TestFanTableSameAsMap(t *testing.T) {
 		}
 	}
 }
+
+// sub gives what time.Time.Sub gives for capture times, near and far
+// apart, either way round, at the saturation limits too.
+func TestSubSameAsTimeSub(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	base := []time.Time{time.Unix(0, 0), time.Unix(1700000000, 123456789), time.Unix(1<<33, 999999999), time.Unix(-1<<33, 1), {}}
+	for i := 0; i < 100000; i++ {
+		a := base[r.IntN(len(base))].Add(time.Duration(r.Int64()))
+		b := a.Add(-time.Duration(r.Int64N(int64(200 * 365 * 24 * time.Hour))))
+		for _, p := range [][2]time.Time{{a, b}, {b, a}, {a, base[r.IntN(len(base))]}} {
+			if got, want := sub(p[0], p[1]), p[0].Sub(p[1]); got != want {
+				t.Fatalf("sub(%v, %v) = %v, Sub says %v", p[0], p[1], got, want)
+			}
+		}
+	}
+}
