@@ -257,7 +257,7 @@ func appendJSONAddr(b []byte, a netip.AddrPort) []byte {
 		return appendJSONString(b, a.String())
 	}
 	b = append(b, '"')
-	b = a.AppendTo(b)
+	b = appendAddr(b, a) // IPv4 written directly
 	return append(b, '"')
 }
 
