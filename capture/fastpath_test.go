@@ -22,7 +22,7 @@ import (
 // anywhere, lost segments, data sent out of order and again (sometimes
 // with other bytes), SYN retransmissions, FINs, RSTs, data after the end,
 // long idle pauses and a port reused by a new connection.
-func messyCapture(t testing.TB, seed uint64) []byte {
+func messyCapture(t testing.TB, seed uint64, rounds int) []byte {
 	r := rand.New(rand.NewPCG(seed, 7))
 	return build(t, pcapgen.Options{}, func(w *pcapgen.Writer) {
 		type conn struct {
@@ -47,7 +47,7 @@ func messyCapture(t testing.TB, seed uint64) []byte {
 		for i := 0; i < 12; i++ {
 			conns = append(conns, open(i))
 		}
-		for round := 0; round < 1500; round++ {
+		for round := 0; round < rounds; round++ {
 			c := conns[r.IntN(len(conns))]
 			if c.done {
 				if r.IntN(3) == 0 {
@@ -153,8 +153,8 @@ func mangle(t testing.TB, capture []byte, seed uint64) []byte {
 }
 
 // eventsOf runs the engine over a capture, with or without the fast path,
-// and returns every event as text.
-func eventsOf(t testing.TB, capture []byte, cfg Config, noFast bool) ([]string, Stats) {
+// and returns every event as text, the counts and the run's error.
+func eventsOf(t testing.TB, capture []byte, cfg Config, noFast bool) ([]string, Stats, error) {
 	t.Helper()
 	var out []string
 	e := newEngine(cfg, func(ev *Event) error {
@@ -167,12 +167,29 @@ func eventsOf(t testing.TB, capture []byte, cfg Config, noFast bool) ([]string, 
 	e.noFast = noFast
 	src, err := openSource(bytes.NewReader(capture))
 	if err != nil {
-		t.Fatal(err)
+		return nil, Stats{}, err
 	}
-	if err := e.run(context.Background(), src); err != nil {
-		t.Fatal(err)
+	err = e.run(context.Background(), src)
+	return out, e.stats, err
+}
+
+// sameEvents fails the test at the first difference between the two runs.
+func sameEvents(t testing.TB, name string, slow, fast []string, slowStats, fastStats Stats) {
+	t.Helper()
+	if slowStats != fastStats {
+		t.Errorf("%s: stats differ:\nreassembly %+v\nfast path  %+v", name, slowStats, fastStats)
 	}
-	return out, e.stats
+	for i := 0; i < max(len(slow), len(fast)); i++ {
+		if i >= len(slow) || i >= len(fast) || slow[i] != fast[i] {
+			at := func(evs []string) string {
+				if i < len(evs) {
+					return evs[i]
+				}
+				return "(none)"
+			}
+			t.Fatalf("%s: event %d of %d/%d differs:\nreassembly %s\nfast path  %s", name, i, len(slow), len(fast), at(slow), at(fast))
+		}
+	}
 }
 
 // TestFastPathSameAsReassembly: the fast path changes nothing. Every
@@ -182,30 +199,42 @@ func eventsOf(t testing.TB, capture []byte, cfg Config, noFast bool) ([]string, 
 func TestFastPathSameAsReassembly(t *testing.T) {
 	cfgs := []Config{{}, {MaxConns: 5, MaxBuffered: 64 << 10, IdleFlush: 20 * time.Second, GapWait: time.Second}}
 	for seed := uint64(1); seed <= 12; seed++ {
-		base := messyCapture(t, seed)
+		base := messyCapture(t, seed, 1500)
 		for m, capture := range [][]byte{base, mangle(t, base, seed)} {
 			for ci, cfg := range cfgs {
-				slow, slowStats := eventsOf(t, capture, cfg, true)
-				fast, fastStats := eventsOf(t, capture, cfg, false)
+				slow, slowStats, err := eventsOf(t, capture, cfg, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fast, fastStats, err := eventsOf(t, capture, cfg, false)
+				if err != nil {
+					t.Fatal(err)
+				}
 				name := fmt.Sprintf("seed %d, mangled %v, config %d", seed, m == 1, ci)
-				if slowStats != fastStats {
-					t.Errorf("%s: stats differ:\nreassembly %+v\nfast path  %+v", name, slowStats, fastStats)
-				}
-				for i := 0; i < max(len(slow), len(fast)); i++ {
-					if i >= len(slow) || i >= len(fast) || slow[i] != fast[i] {
-						at := func(evs []string) string {
-							if i < len(evs) {
-								return evs[i]
-							}
-							return "(none)"
-						}
-						t.Fatalf("%s: event %d of %d/%d differs:\nreassembly %s\nfast path  %s", name, i, len(slow), len(fast), at(slow), at(fast))
-					}
-				}
+				sameEvents(t, name, slow, fast, slowStats, fastStats)
 				if len(slow) < 100 {
 					t.Fatalf("%s: only %d events: the capture does not test much", name, len(slow))
 				}
 			}
 		}
 	}
+}
+
+// FuzzFastPathSameAsReassembly: on any input the fast path and reassembly
+// alone give the same events, counts and error.
+func FuzzFastPathSameAsReassembly(f *testing.F) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		base := messyCapture(f, seed, 12)
+		f.Add(base)
+		f.Add(mangle(f, base, seed))
+	}
+	f.Fuzz(func(t *testing.T, capture []byte) {
+		cfg := Config{MaxConns: 4, MaxBuffered: 32 << 10, IdleFlush: 10 * time.Second, GapWait: time.Second}
+		slow, slowStats, slowErr := eventsOf(t, capture, cfg, true)
+		fast, fastStats, fastErr := eventsOf(t, capture, cfg, false)
+		if (slowErr == nil) != (fastErr == nil) || (slowErr != nil && slowErr.Error() != fastErr.Error()) {
+			t.Fatalf("errors differ: reassembly %v, fast path %v", slowErr, fastErr)
+		}
+		sameEvents(t, "fuzz", slow, fast, slowStats, fastStats)
+	})
 }
