@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"os"
@@ -62,5 +63,38 @@ func BenchmarkReadFile(b *testing.B) {
 		if err != nil || n != 20*2+400/4*20*(1+1+3+1) {
 			b.Fatalf("err %v, %d packets", err, n)
 		}
+	}
+}
+
+// BenchmarkEngine is the capture stage alone (frames in, events out) on
+// benchCapture, with the in-order fast path and with every segment through
+// gopacket's reassembly: the difference is what the fast path saves.
+func BenchmarkEngine(b *testing.B) {
+	data := benchCapture(b)
+	for _, mode := range []struct {
+		name   string
+		noFast bool
+	}{{"fast", false}, {"reassembly", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				n := 0
+				e := newEngine(Config{}, func(ev *Event) error {
+					if ev.Kind == EventPacket {
+						n++
+					}
+					return nil
+				})
+				e.noFast = mode.noFast
+				src, err := openSource(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := e.run(context.Background(), src); err != nil || n != 20*2+400/4*20*(1+1+3+1) {
+					b.Fatalf("err %v, %d packets", err, n)
+				}
+			}
+		})
 	}
 }
