@@ -132,10 +132,12 @@ func appendSeconds(dst []byte, d time.Duration) []byte {
 	dst = strconv.AppendInt(dst, us/1e6, 10)
 	dst = append(dst, '.')
 	frac := us % 1e6
-	for div := int64(1e5); div > 0; div /= 10 {
-		dst = append(dst, byte('0'+frac/div%10))
+	var digits [6]byte // right to left: a constant divisor is a multiply
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
 	}
-	return dst
+	return append(dst, digits[:]...)
 }
 
 // summaryInfoFactor: the Info text of a summary line is cut after this many
