@@ -96,7 +96,8 @@ func (e *engine) fast(c *frameCtx) bool {
 		next = reassembly.Sequence(fs.next)
 	}
 	start := !fs.started && t.SYN
-	if !s.Accept(t, c.GetCaptureInfo(), dir, next, &start, c) {
+	ci := c.GetCaptureInfo()
+	if !s.Accept(t, ci, dir, next, &start, c) {
 		return true
 	}
 	seq := t.Seq
@@ -110,7 +111,7 @@ func (e *engine) fast(c *frameCtx) bool {
 	if len(t.Payload) == 0 && !t.SYN {
 		return true // an ACK: nothing for the stream
 	}
-	e.fsg = fastSG{dir: dir, start: t.SYN, data: t.Payload, ci: c.GetCaptureInfo()}
+	e.fsg = fastSG{dir: dir, start: t.SYN, data: t.Payload, ci: ci}
 	s.ReassembledSG(&e.fsg, c)
 	fs.next = seq + uint32(len(t.Payload))
 	return true

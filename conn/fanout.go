@@ -28,7 +28,7 @@ type fanEntry struct {
 }
 
 // maxFan bounds the table of recent inbound publishes; older ones are
-// overwritten (counted as evicted) and can no longer be matched.
+// overwritten and can no longer be matched.
 const maxFan = 8192
 
 // fanTable holds recent inbound publishes in a ring, indexed by key sum
@@ -36,11 +36,10 @@ const maxFan = 8192
 // probing and twice as many slots as the ring has entries: a Go map's
 // insert and delete for every inbound publish were a twentieth of a run.
 type fanTable struct {
-	ring    []fanEntry
-	next    int
-	slots   []fanSlot // fanSlots of them, made at the first add
-	evicted int
-	seed    maphash.Seed
+	ring  []fanEntry
+	next  int
+	slots []fanSlot // fanSlots of them, made at the first add
+	seed  maphash.Seed
 }
 
 // fanSlot is one index slot: idx is the ring index plus one (0: empty).
@@ -100,7 +99,6 @@ func (f *fanTable) add(e fanEntry) {
 		if i := f.slot(old.key.sum()); f.slots[i].idx == int32(idx)+1 {
 			f.unset(i)
 		}
-		f.evicted++
 		*old = e
 		f.next = (f.next + 1) % maxFan
 	}

@@ -30,16 +30,12 @@ func plainRun(s string, i int) int { return printableRun(s, i, '\\', '\\') }
 // x and y that starts at i, tested eight bytes at a time: the escapers
 // spend most of their time here.
 func printableRun(s string, i int, x, y byte) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	xs, ys := uint64(x)*ones, uint64(y)*ones
 	for ; i+8 <= len(s); i += 8 {
 		t := s[i : i+8]
 		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
 			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		low := (w - 0x20*ones) &^ w // a byte below 0x20
-		high := (w + ones) | w      // a byte above 0x7e
-		xz, yz := w^xs, w^ys        // x or y: a zero byte here
-		if (low|high|((xz-ones)&^xz)|((yz-ones)&^yz))&highs != 0 {
+		if (unprintable(w)|zeroByte(w^xs)|zeroByte(w^ys))&highs != 0 {
 			break
 		}
 	}
@@ -52,16 +48,25 @@ func printableRun(s string, i int, x, y byte) int {
 // printableASCIIRun is printableRun without exclusions, sixteen bytes at
 // a time: looksLikeText reads every byte of payloads up to 256 MB.
 func printableASCIIRun(b []byte, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+16 <= len(b); i += 16 {
 		t := b[i : i+16]
-		w, v := binary.LittleEndian.Uint64(t), binary.LittleEndian.Uint64(t[8:])
-		if ((w-0x20*ones)&^w|(w+ones)|w|(v-0x20*ones)&^v|(v+ones)|v)&highs != 0 {
+		if (unprintable(binary.LittleEndian.Uint64(t))|unprintable(binary.LittleEndian.Uint64(t[8:])))&highs != 0 {
 			break
 		}
 	}
 	return printableRun(unsafeString(b), i, 0x7f, 0x7f)
 }
+
+// Word-at-a-time byte tests: masked with highs, each is non-zero exactly
+// when some byte of w is what it looks for (which byte is not exact, so
+// callers only test for zero, masking once for all their tests).
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// unprintable: a byte below 0x20 or above 0x7e.
+func unprintable(w uint64) uint64 { return (w-0x20*ones)&^w | (w + ones) | w }
+
+// zeroByte: a zero byte.
+func zeroByte(w uint64) uint64 { return (w - ones) &^ w }
 
 // appendEscaped appends the escaped form of s to dst.
 func appendEscaped(dst []byte, s string) []byte {

@@ -163,13 +163,12 @@ func (p *Printer) jsonHead(d *dissect.FieldDef) string {
 	if p.heads == nil || len(p.heads) >= maxJSONHeads {
 		p.heads = make(map[*dissect.FieldDef]string)
 	}
-	b := append([]byte(`{"name":`), nil...)
-	b = appendJSONString(b, d.Name)
+	b := appendJSONString([]byte(`{"name":`), d.Name)
 	b = append(b, `,"abbrev":`...)
 	b = appendJSONString(b, d.Abbrev)
-	b = append(b, `,"offset":`...)
-	p.heads[d] = string(b)
-	return string(b)
+	h := string(append(b, `,"offset":`...))
+	p.heads[d] = h
+	return h
 }
 
 const maxJSONHeads = 4096

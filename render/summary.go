@@ -15,7 +15,7 @@ import (
 func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 	pk = orEmpty(pk)
 	if m != nil {
-		p.buf = p.addrs.appendMetaPrefix(p.buf, m, p.o.Time)
+		p.buf = p.appendMetaPrefix(p.buf, m)
 	}
 	p.buf = p.appendSummary(p.buf, pk, true)
 	if m != nil {
@@ -25,14 +25,14 @@ func (p *Printer) Summary(pk *dissect.Packet, m *Meta) error {
 	return p.flush("summary")
 }
 
-func (c *addrCache) appendMetaPrefix(dst []byte, m *Meta, tf TimeFormat) []byte {
+func (p *Printer) appendMetaPrefix(dst []byte, m *Meta) []byte {
 	dst = appendPadInt(dst, m.Frame, 5)
 	dst = append(dst, ' ')
-	dst = AppendTime(dst, m, tf)
+	dst = AppendTime(dst, m, p.o.Time)
 	dst = append(dst, ' ')
-	dst = c.appendPadAddr(dst, m.Src)
+	dst = p.addrs.appendPadAddr(dst, m.Src)
 	dst = append(dst, " -> "...)
-	dst = c.appendPadAddr(dst, m.Dst)
+	dst = p.addrs.appendPadAddr(dst, m.Dst)
 	dst = appendTransportMarker(dst, m)
 	return append(dst, ' ')
 }

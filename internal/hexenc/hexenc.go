@@ -3,14 +3,17 @@
 // bytes in hex, and the byte-at-a-time table lookup was a tenth of it.
 package hexenc
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 const digits = "0123456789abcdef"
 
 // AppendEncode appends the lowercase hex of src to dst.
 func AppendEncode(dst, src []byte) []byte {
 	n := len(dst)
-	dst = grow(dst, 2*len(src))
+	dst = slices.Grow(dst, 2*len(src))[:n+2*len(src)]
 	out := dst[n:]
 	for len(src) >= 8 && len(out) >= 16 {
 		x := binary.BigEndian.Uint64(src)
@@ -33,14 +36,4 @@ func spread(v32 uint32) uint64 {
 	v = (v | v<<4) & 0x0f0f0f0f0f0f0f0f
 	letters := ((v + 0x0606060606060606) >> 4) & 0x0101010101010101 // 1 where the nibble is 10-15
 	return v + 0x3030303030303030 + letters*('a'-'0'-10)
-}
-
-// grow extends dst by n bytes (their contents are overwritten).
-func grow(dst []byte, n int) []byte {
-	if cap(dst)-len(dst) < n {
-		nd := make([]byte, len(dst), 2*cap(dst)+n)
-		copy(nd, dst)
-		dst = nd
-	}
-	return dst[:len(dst)+n]
 }
